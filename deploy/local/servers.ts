@@ -1,0 +1,280 @@
+// Finds or starts the real servers Keel needs on this machine: NATS with JetStream and a
+// MongoDB wire-protocol server (mongod if present, else FerretDB with its SQLite handler).
+// Used by `npm start` and by the test suite when no container runtime is available.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+
+const FERRETDB_VERSION = 'v1.24.2';
+const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+const MIN_GO = [1, 24];
+
+export interface ServerUrls {
+  natsUrl: string;
+  mongoUrl: string;
+}
+
+export interface LocalServers extends ServerUrls {
+  /** Stops the servers this call started; servers it found running are left alone. */
+  stop(): Promise<void>;
+}
+
+export interface LocalServerOptions {
+  /** Where started servers keep their data. */
+  dataDir: string;
+  /** Where built tools are cached (the FerretDB binary). */
+  cacheDir?: string;
+  log?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KEEL_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'keel');
+}
+
+export async function startLocalServers(options: LocalServerOptions): Promise<LocalServers> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const cacheDir = options.cacheDir ?? defaultCacheDir(env);
+  const started: ChildProcess[] = [];
+  const stop = async () => {
+    await Promise.all(started.map(stopProcess));
+  };
+  try {
+    const natsUrl = await ensureNats(env, options.dataDir, log, started);
+    const mongoUrl = await ensureMongo(env, options.dataDir, cacheDir, log, started);
+    return { natsUrl, mongoUrl, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function ensureNats(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  log: (line: string) => void,
+  started: ChildProcess[],
+): Promise<string> {
+  if (env.NATS_URL) return env.NATS_URL;
+  if (await answersNats('127.0.0.1', 4222)) {
+    log('nats: using the server on 127.0.0.1:4222');
+    return 'nats://127.0.0.1:4222';
+  }
+  const binary = which('nats-server') ?? installNatsServer(log);
+  const port = await freePort();
+  const storeDir = path.join(dataDir, 'nats');
+  fs.mkdirSync(storeDir, { recursive: true });
+  log(`nats: starting ${binary} -js on 127.0.0.1:${port}`);
+  started.push(
+    launch(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], dataDir, 'nats'),
+  );
+  await waitFor(() => answersNats('127.0.0.1', port), 'nats-server', 20_000);
+  return `nats://127.0.0.1:${port}`;
+}
+
+async function ensureMongo(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  cacheDir: string,
+  log: (line: string) => void,
+  started: ChildProcess[],
+): Promise<string> {
+  if (env.MONGO_URL) return env.MONGO_URL;
+  const defaultUrl = 'mongodb://127.0.0.1:27017';
+  if (await answersMongo(defaultUrl)) {
+    log('mongo: using the server on 127.0.0.1:27017');
+    return defaultUrl;
+  }
+  const port = 27017;
+  const url = `mongodb://127.0.0.1:${port}`;
+  const mongod = which('mongod');
+  if (mongod) {
+    const dbPath = path.join(dataDir, 'mongod');
+    fs.mkdirSync(dbPath, { recursive: true });
+    log(`mongo: starting ${mongod} on 127.0.0.1:${port}`);
+    started.push(
+      launch(
+        mongod,
+        ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1'],
+        dataDir,
+        'mongod',
+      ),
+    );
+  } else {
+    const ferretdb = which('ferretdb') ?? buildFerretDb(cacheDir, log);
+    const stateDir = path.join(dataDir, 'ferretdb');
+    fs.mkdirSync(stateDir, { recursive: true });
+    log(`mongo: starting FerretDB (SQLite) on 127.0.0.1:${port}, data in ${stateDir}`);
+    started.push(
+      launch(
+        ferretdb,
+        [
+          '--handler=sqlite',
+          `--sqlite-url=file:${stateDir}/`,
+          `--state-dir=${stateDir}`,
+          '--telemetry=disable',
+          `--listen-addr=127.0.0.1:${port}`,
+          '--debug-addr=-',
+          '--log-level=WARN',
+        ],
+        dataDir,
+        'ferretdb',
+      ),
+    );
+  }
+  await waitFor(() => answersMongo(url), 'the MongoDB wire-protocol server', 30_000);
+  return url;
+}
+
+/**
+ * Builds FerretDB from its module source with Go. `go install …@v1.24.2` builds a binary
+ * that panics at start: the module lacks the build/version/version.txt its release
+ * process writes. So the source is copied from the module cache, that file is written
+ * as its own panic message says, and the unchanged source is built.
+ */
+function buildFerretDb(cacheDir: string, log: (line: string) => void): string {
+  const binary = path.join(cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}`);
+  if (fs.existsSync(binary)) return binary;
+  checkGo();
+  log(`mongo: building FerretDB ${FERRETDB_VERSION} with Go (once; cached in ${binary})`);
+  const started = Date.now();
+  const download = run('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`]);
+  const moduleDir = (JSON.parse(download) as { Dir: string }).Dir;
+  const sourceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-ferretdb-'));
+  try {
+    fs.cpSync(moduleDir, sourceDir, { recursive: true });
+    makeWritable(sourceDir);
+    fs.writeFileSync(path.join(sourceDir, 'build/version/version.txt'), `${FERRETDB_VERSION}\n`);
+    fs.mkdirSync(path.dirname(binary), { recursive: true });
+    const partial = `${binary}.partial`;
+    run('go', ['build', '-o', partial, './cmd/ferretdb'], sourceDir);
+    fs.renameSync(partial, binary);
+  } finally {
+    fs.rmSync(sourceDir, { recursive: true, force: true });
+  }
+  log(`mongo: FerretDB built in ${Math.round((Date.now() - started) / 1000)} s`);
+  return binary;
+}
+
+function checkGo(): void {
+  if (!which('go')) {
+    throw new Error('FerretDB must be built, but `go` is not on PATH (Go >= 1.24 is needed)');
+  }
+  const version = run('go', ['env', 'GOVERSION']).trim();
+  const [major, minor] = version.replace(/^go/, '').split('.').map(Number);
+  if (major < MIN_GO[0] || (major === MIN_GO[0] && minor < MIN_GO[1])) {
+    throw new Error(`FerretDB needs Go >= ${MIN_GO.join('.')}, found ${version}`);
+  }
+  const proxy = run('go', ['env', 'GOPROXY']).trim();
+  if (proxy === 'off') throw new Error('FerretDB must be built, but GOPROXY=off');
+}
+
+function installNatsServer(log: (line: string) => void): string {
+  log('nats: nats-server is not on PATH; installing Debian package nats-server');
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '-q', 'nats-server'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    }).status === 0;
+  if (!install()) {
+    spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
+    if (!install()) throw new Error('could not install nats-server with apt-get');
+  }
+  const binary = which('nats-server');
+  if (!binary) throw new Error('nats-server was installed but is not on PATH');
+  return binary;
+}
+
+function makeWritable(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    fs.chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+  }
+  fs.chmodSync(dir, 0o755);
+}
+
+function run(command: string, args: string[], cwd?: string): string {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.error}`);
+  }
+  return result.stdout;
+}
+
+function which(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return null;
+}
+
+function launch(binary: string, args: string[], dataDir: string, name: string): ChildProcess {
+  const logFile = fs.openSync(path.join(dataDir, `${name}.log`), 'a');
+  const child = spawn(binary, args, { stdio: ['ignore', logFile, logFile] });
+  fs.closeSync(logFile);
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${what} did not answer within ${timeoutMs / 1000} s`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when a NATS server greets a TCP connection with its INFO line. */
+function answersNats(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('data', (data) => done(data.toString().startsWith('INFO')));
+  });
+}
+
+async function answersMongo(url: string): Promise<boolean> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 1_000, connectTimeoutMS: 1_000 });
+  try {
+    await client.db('admin').command({ ping: 1 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close();
+  }
+}

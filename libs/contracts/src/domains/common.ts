@@ -1,0 +1,1 @@
+export { ChatMessage, MessageRole, Usage } from '../gen/keel/common/v1/common';

@@ -1,0 +1,9 @@
+export { Attempt, InferenceStatus } from '../gen/keel/inference/v1/inference';
+export {
+  CompleteRequest,
+  CompleteResponse,
+  InferenceServiceClient,
+  InferenceServiceService,
+  type InferenceServiceServer,
+} from '../gen/keel/inference/v1/inference_service';
+export { InferenceCompleted } from '../gen/keel/inference/v1/events';

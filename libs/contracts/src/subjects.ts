@@ -1,0 +1,72 @@
+// The whole bus contract: every event's subject and payload, the streams that hold them,
+// and the KV buckets services share. Names take a prefix (default `keel`) so tests and
+// side-by-side deployments never see each other's messages.
+import { InferenceCompleted } from './gen/keel/inference/v1/events';
+import { EvaluationScored } from './gen/keel/evaluation/v1/events';
+import { FeedbackRecorded } from './gen/keel/feedback/v1/events';
+import { InferenceBilled } from './gen/keel/billing/v1/events';
+
+/** Encodes and decodes one protobuf message type (ts-proto's MessageFns fit). */
+export interface Codec<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): T;
+}
+
+export interface EventContract<T> {
+  domain: string;
+  event: string;
+  codec: Codec<T>;
+}
+
+function event<T>(domain: string, name: string, codec: Codec<T>): EventContract<T> {
+  return { domain, event: name, codec };
+}
+
+export const events = {
+  inferenceCompleted: event('inference', 'completed', InferenceCompleted),
+  evaluationScored: event('evaluation', 'scored', EvaluationScored),
+  feedbackRecorded: event('feedback', 'recorded', FeedbackRecorded),
+  inferenceBilled: event('billing', 'recorded', InferenceBilled),
+};
+
+export const domains = ['inference', 'evaluation', 'feedback', 'billing'] as const;
+export type Domain = (typeof domains)[number];
+
+export interface StreamSettings {
+  name: string;
+  subjects: string[];
+  /** How long messages are kept, in milliseconds. */
+  maxAgeMs: number;
+  /** How long JetStream remembers a Nats-Msg-Id to drop a duplicate, in milliseconds. */
+  duplicateWindowMs: number;
+}
+
+export const DEFAULT_BUS_PREFIX = 'keel';
+
+export function subjectOf(contract: EventContract<unknown>, prefix = DEFAULT_BUS_PREFIX): string {
+  return `${prefix}.${contract.domain}.${contract.event}`;
+}
+
+/** One stream per producing domain, holding all of its events. */
+export function streamOf(domain: Domain, prefix = DEFAULT_BUS_PREFIX): StreamSettings {
+  return {
+    name: `${prefix}_${domain}`.toUpperCase().replace(/[^A-Z0-9_-]/g, '_'),
+    subjects: [`${prefix}.${domain}.>`],
+    maxAgeMs: 7 * 24 * 3600 * 1000,
+    duplicateWindowMs: 10 * 60 * 1000,
+  };
+}
+
+/** Durable consumer names are `<service>-<domain>-<event>`. */
+export function durableNameOf(service: string, contract: EventContract<unknown>): string {
+  return `${service}-${contract.domain}-${contract.event}`;
+}
+
+/** The KV buckets: policy and keys snapshots (router → all), and catalog versions. */
+export function bucketsOf(prefix = DEFAULT_BUS_PREFIX) {
+  return {
+    policy: `${prefix}_policy`,
+    keys: `${prefix}_keys`,
+    catalog: `${prefix}_catalog`,
+  };
+}

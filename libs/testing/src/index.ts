@@ -1,0 +1,43 @@
+// Helpers for integration tests on the real servers started by the jest global setup.
+import { randomBytes } from 'node:crypto';
+
+export interface TestServers {
+  natsUrl: string;
+  mongoUrl: string;
+}
+
+/** The servers' URLs; fails loudly when the suite was started without them. */
+export function testServers(): TestServers {
+  const natsUrl = process.env.NATS_URL;
+  const mongoUrl = process.env.MONGO_URL;
+  if (!natsUrl || !mongoUrl) {
+    throw new Error('NATS_URL and MONGO_URL are unset: run the tests with `npm test`');
+  }
+  return { natsUrl, mongoUrl };
+}
+
+/** A name no other test uses: for databases, stream and subject prefixes, buckets. */
+export function uniqueName(prefix = 't'): string {
+  return `${prefix}${randomBytes(5).toString('hex')}`;
+}
+
+/** Polls until `check` returns a value other than undefined/null/false, or fails. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  { timeoutMs = 10_000, intervalMs = 50, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== null && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what} did not hold within ${timeoutMs} ms`, { cause: lastError });
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,0 +1,9 @@
+import { startTestServers } from '../servers';
+
+export default async function globalSetup(): Promise<void> {
+  const servers = await startTestServers();
+  // Workers are forked after this, so they inherit the URLs.
+  process.env.NATS_URL = servers.natsUrl;
+  process.env.MONGO_URL = servers.mongoUrl;
+  (globalThis as { keelServers?: typeof servers }).keelServers = servers;
+}

@@ -1,0 +1,5 @@
+import type { LocalServers } from '../../deploy/local/servers';
+
+export default async function globalTeardown(): Promise<void> {
+  await (globalThis as { keelServers?: LocalServers }).keelServers?.stop();
+}
