@@ -70,7 +70,12 @@ async function ensureNats(
   fs.mkdirSync(storeDir, { recursive: true });
   log(`nats: starting ${binary} -js on 127.0.0.1:${port}`);
   started.push(
-    launch(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], dataDir, 'nats'),
+    launch(
+      binary,
+      ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
+      dataDir,
+      'nats',
+    ),
   );
   await waitFor(() => answersNats('127.0.0.1', port), 'nats-server', 20_000);
   return `nats://127.0.0.1:${port}`;
@@ -142,7 +147,12 @@ function buildFerretDb(cacheDir: string, log: (line: string) => void): string {
   checkGo();
   log(`mongo: building FerretDB ${FERRETDB_VERSION} with Go (once; cached in ${binary})`);
   const started = Date.now();
-  const download = run('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`]);
+  const download = run('go', [
+    'mod',
+    'download',
+    '-json',
+    `${FERRETDB_MODULE}@${FERRETDB_VERSION}`,
+  ]);
   const moduleDir = (JSON.parse(download) as { Dir: string }).Dir;
   const sourceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-ferretdb-'));
   try {

@@ -1,0 +1,269 @@
+// A durable pull consumer: at most `concurrency` handlers at once, ack after the handler's
+// write, terminate what can never succeed, redeliver the rest after a growing delay.
+import type { EventContract } from '@keel/contracts';
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JsMsg,
+  PubHeaders,
+} from '@nats-io/jetstream';
+import { type NatsConnection, nanos } from '@nats-io/nats-core';
+import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { exponentialNakDelay } from './backoff';
+import { PoisonMessageError } from './errors';
+import type { BusLogger } from './logger';
+import { busTracer, extractTraceContext } from './trace-context';
+
+export interface ConsumeOptions<T> {
+  /** The durable consumer's name; replicas sharing it share the work. */
+  durable: string;
+  handler: (message: T, delivery: Delivery) => Promise<void>;
+  /** How long the server waits for an ack before redelivering; default 30 s. */
+  ackWaitMs?: number;
+  /** Deliveries of one message at most; default -1, unlimited: transient errors retry until they succeed. */
+  maxDeliver?: number;
+  /** The redelivery delay after a failed delivery; default 200 ms doubling up to 30 s. */
+  nakDelayMs?: (deliveryCount: number) => number;
+  /** Handlers in flight at most; default 8. */
+  concurrency?: number;
+}
+
+export interface Delivery {
+  subject: string;
+  streamSeq: number;
+  /** 1 on the first delivery, 2 on the first redelivery... */
+  deliveryCount: number;
+  /** The producer's Nats-Msg-Id. */
+  msgId: string | undefined;
+}
+
+export interface Subscription {
+  /** Stops pulling, lets the handlers in flight finish (and ack), hands back the rest. */
+  stop(): Promise<void>;
+}
+
+export interface ConsumerTarget {
+  connection: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  logger: BusLogger;
+  stream: string;
+  subject: string;
+}
+
+const DEFAULT_ACK_WAIT_MS = 30_000;
+const DEFAULT_CONCURRENCY = 8;
+
+export async function startConsumer<T>(
+  target: ConsumerTarget,
+  contract: EventContract<T>,
+  options: ConsumeOptions<T>,
+): Promise<Subscription> {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  }
+  await ensureDurable(target, options);
+  const consumer = await target.js.consumers.get(target.stream, options.durable);
+  const messages = await consumer.consume({ max_messages: concurrency });
+  return new DurableConsumer(target, contract, options, concurrency, messages);
+}
+
+/** Creates the durable, or brings an existing one's ack wait and max deliver up to date. */
+async function ensureDurable(
+  target: ConsumerTarget,
+  options: Pick<ConsumeOptions<unknown>, 'durable' | 'ackWaitMs' | 'maxDeliver'>,
+) {
+  const { jsm, stream, subject } = target;
+  const settings = {
+    ack_wait: nanos(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
+    max_deliver: options.maxDeliver ?? -1,
+  };
+  try {
+    await jsm.consumers.info(stream, options.durable);
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound) {
+      await jsm.consumers.add(stream, {
+        durable_name: options.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: subject,
+        ...settings,
+      });
+      return;
+    }
+    throw error;
+  }
+  await jsm.consumers.update(stream, options.durable, settings);
+}
+
+class DurableConsumer<T> implements Subscription {
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = false;
+  private readonly pulled: Promise<void>;
+
+  constructor(
+    private readonly target: ConsumerTarget,
+    private readonly contract: EventContract<T>,
+    private readonly options: ConsumeOptions<T>,
+    private readonly concurrency: number,
+    private readonly messages: ConsumerMessages,
+  ) {
+    this.pulled = this.pull();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.messages.close();
+    await this.pulled;
+    await Promise.all(this.inFlight);
+  }
+
+  private async pull(): Promise<void> {
+    try {
+      for await (const msg of this.messages) {
+        while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+        if (this.stopping) {
+          // Pulled but not started: hand it back now rather than after the ack wait.
+          this.signal(msg, () => msg.nak());
+          continue;
+        }
+        const task = this.process(msg).finally(() => this.inFlight.delete(task));
+        this.inFlight.add(task);
+      }
+    } catch (error) {
+      this.target.logger.error(
+        { subject: this.target.subject, durable: this.options.durable, err: error },
+        'consumer stopped pulling messages',
+      );
+    }
+  }
+
+  private process(msg: JsMsg): Promise<void> {
+    const delivery: Delivery = {
+      subject: msg.subject,
+      streamSeq: msg.seq,
+      deliveryCount: msg.info.deliveryCount,
+      msgId: msg.headers?.get(PubHeaders.MsgIdHdr) || undefined,
+    };
+    const attributes = {
+      'messaging.system': 'nats',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': msg.subject,
+      'messaging.consumer.group.name': this.options.durable,
+      ...(delivery.msgId ? { 'messaging.message.id': delivery.msgId } : {}),
+    };
+    return busTracer().startActiveSpan(
+      `process ${this.target.subject}`,
+      { kind: SpanKind.CONSUMER, attributes },
+      extractTraceContext(msg.headers),
+      async (span) => {
+        try {
+          await this.settle(msg, delivery, span);
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async settle(msg: JsMsg, delivery: Delivery, span: Span): Promise<void> {
+    let message: T;
+    try {
+      message = this.contract.codec.decode(msg.data);
+    } catch (error) {
+      const reason = `payload does not decode as ${this.contract.domain}.${this.contract.event}: ${messageOf(error)}`;
+      this.terminate(msg, delivery, reason, span);
+      return;
+    }
+    try {
+      await this.options.handler(message, delivery);
+    } catch (error) {
+      if (error instanceof PoisonMessageError) {
+        this.terminate(msg, delivery, error.message, span);
+      } else {
+        this.redeliverLater(msg, delivery, error, span);
+      }
+      return;
+    }
+    if (this.target.connection.isClosed()) {
+      // An ack cannot leave any more: say so now rather than after the ack's timeout.
+      this.logAckFailure(delivery, span, new Error('the connection is closed'));
+      return;
+    }
+    try {
+      await msg.ackAck();
+    } catch (error) {
+      this.logAckFailure(delivery, span, error);
+    }
+  }
+
+  private logAckFailure(delivery: Delivery, span: Span, error: unknown): void {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'ack failed' });
+    this.target.logger.error(
+      { ...this.fieldsOf(delivery), err: error },
+      'ack failed: the message will be redelivered',
+    );
+  }
+
+  private terminate(msg: JsMsg, delivery: Delivery, reason: string, span: Span): void {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+    // No reason on the wire: servers before 2.11 ignore a "+TERM <reason>" and redeliver.
+    this.signal(msg, () => msg.term());
+    this.target.logger.warn(
+      { ...this.fieldsOf(delivery), reason },
+      'message terminated: it can never be handled',
+    );
+  }
+
+  private redeliverLater(msg: JsMsg, delivery: Delivery, error: unknown, span: Span): void {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
+    const maxDeliver = this.options.maxDeliver ?? -1;
+    if (maxDeliver > 0 && delivery.deliveryCount >= maxDeliver) {
+      this.signal(msg, () => msg.term());
+      this.target.logger.error(
+        { ...this.fieldsOf(delivery), max_deliver: maxDeliver, err: error },
+        'handler failed on the last allowed delivery: message dropped',
+      );
+      return;
+    }
+    const delayMs = (this.options.nakDelayMs ?? exponentialNakDelay)(delivery.deliveryCount);
+    this.signal(msg, () => msg.nak(delayMs));
+    this.target.logger.warn(
+      { ...this.fieldsOf(delivery), delay_ms: delayMs, err: error },
+      'handler failed: the message will be redelivered',
+    );
+  }
+
+  /** Sends an ack-protocol reply; a closed connection makes the server redeliver anyway. */
+  private signal(msg: JsMsg, send: () => void): void {
+    try {
+      send();
+    } catch (error) {
+      this.target.logger.error(
+        { subject: msg.subject, seq: msg.seq, durable: this.options.durable, err: error },
+        'could not reply to the server: the message will be redelivered after the ack wait',
+      );
+    }
+  }
+
+  private fieldsOf(delivery: Delivery) {
+    return {
+      subject: delivery.subject,
+      seq: delivery.streamSeq,
+      durable: this.options.durable,
+      delivery_count: delivery.deliveryCount,
+      msg_id: delivery.msgId,
+    };
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

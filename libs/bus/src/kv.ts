@@ -1,0 +1,100 @@
+// A NATS KV bucket with bigint revisions and compare-and-set that fails as KvConflictError.
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import type { KV, KvEntry as NatsKvEntry } from '@nats-io/kv';
+import { KvConflictError } from './errors';
+import type { BusLogger } from './logger';
+
+export interface KvEntry {
+  value: Uint8Array;
+  revision: bigint;
+}
+
+export class KvBucket {
+  constructor(
+    readonly name: string,
+    private readonly kv: KV,
+    private readonly logger: BusLogger,
+  ) {}
+
+  /** The key's current value, or null when it was never set or is deleted. */
+  async get(key: string): Promise<KvEntry | null> {
+    const entry = await this.kv.get(key);
+    return entry && isLive(entry) ? entryOf(entry) : null;
+  }
+
+  /** Sets the key whatever its current revision; returns the new revision. */
+  async put(key: string, value: Uint8Array): Promise<bigint> {
+    return BigInt(await this.kv.put(key, value));
+  }
+
+  /** Sets a key that does not exist (or is deleted); KvConflictError when it exists. */
+  async create(key: string, value: Uint8Array): Promise<bigint> {
+    try {
+      return BigInt(await this.kv.create(key, value));
+    } catch (error) {
+      throw asConflict(error, key, `${this.name}/${key} already exists`);
+    }
+  }
+
+  /** Sets the key only if it is still at `revision`; KvConflictError when it moved on. */
+  async update(key: string, value: Uint8Array, revision: bigint): Promise<bigint> {
+    try {
+      return BigInt(await this.kv.update(key, value, Number(revision)));
+    } catch (error) {
+      throw asConflict(error, key, `${this.name}/${key} is no longer at revision ${revision}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.kv.delete(key);
+  }
+
+  /**
+   * Calls `onEntry` with the key's current value (if any), then with every change: the new
+   * value, or null when the key is deleted.
+   */
+  async watch(key: string, onEntry: (entry: KvEntry | null) => void): Promise<{ stop(): void }> {
+    const updates = await this.kv.watch({ key });
+    const deliver = (entry: KvEntry | null) => {
+      try {
+        onEntry(entry);
+      } catch (error) {
+        this.logger.error({ bucket: this.name, key, err: error }, 'KV watch callback failed');
+      }
+    };
+    void (async () => {
+      // Only a value the watcher has seen can be deleted: an absent key starts absent.
+      let present = false;
+      try {
+        for await (const entry of updates) {
+          if (isLive(entry)) {
+            present = true;
+            deliver(entryOf(entry));
+          } else if (present) {
+            present = false;
+            deliver(null);
+          }
+        }
+      } catch (error) {
+        this.logger.error({ bucket: this.name, key, err: error }, 'KV watch stopped on an error');
+      }
+    })();
+    return { stop: () => updates.stop() };
+  }
+}
+
+function isLive(entry: NatsKvEntry): boolean {
+  return entry.operation === 'PUT';
+}
+
+function entryOf(entry: NatsKvEntry): KvEntry {
+  return { value: entry.value, revision: BigInt(entry.revision) };
+}
+
+function asConflict(error: unknown, key: string, message: string): unknown {
+  const lostRace =
+    error instanceof JetStreamApiError &&
+    (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+  return lostRace ? new KvConflictError(key, message, { cause: error }) : error;
+}

@@ -1,0 +1,27 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+// keel_<key id: 16 hex>_<secret: 64 hex>; hex never contains '_', so the token splits cleanly.
+const API_KEY = /^keel_([0-9a-f]{16})_([0-9a-f]{64})$/;
+
+/** A new API key. Only `secretSha256` is stored; `token` is shown to its owner once. */
+export function newApiKey(): {
+  keyId: string;
+  secret: string;
+  token: string;
+  secretSha256: Buffer;
+} {
+  const keyId = randomBytes(8).toString('hex');
+  const secret = randomBytes(32).toString('hex');
+  return { keyId, secret, token: `keel_${keyId}_${secret}`, secretSha256: sha256(secret) };
+}
+
+/** The key id and secret of a token, or null when it is not shaped like a Keel API key. */
+export function parseApiKey(token: string): { keyId: string; secret: string } | null {
+  const match = API_KEY.exec(token);
+  return match ? { keyId: match[1], secret: match[2] } : null;
+}
+
+/** The digest stored for a secret: SHA-256 of its text. */
+export function sha256(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}

@@ -1,0 +1,2 @@
+// Routing: the decision code that evaluates a policy snapshot, shared by router and inference.
+export { Policy, type RouteRequest } from './policy';

@@ -1,0 +1,272 @@
+import { builtinCatalog } from '@keel/catalog';
+import { router } from '@keel/contracts';
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  type KeelError,
+} from '@keel/errors';
+import { Policy, type RouteRequest } from './index';
+
+interface FunctionSpec {
+  variants?: { variantName: string; modelChain: string[] }[];
+  /** null: no policy set. */
+  policy?: router.RoutingPolicy | null;
+}
+
+// A function with one variant 'default' and a fixed policy naming it, unless told otherwise.
+function fn(tenantId: string, functionName: string, spec: FunctionSpec = {}) {
+  const {
+    variants = [{ variantName: 'default', modelChain: ['sim-small', 'gpt-4o-mini'] }],
+    policy = { fixed: { variantName: 'default' } },
+  } = spec;
+  return router.KeelFunction.fromPartial({
+    tenantId,
+    functionName,
+    variants,
+    policy: policy ?? undefined,
+  });
+}
+
+const snapshot = router.PolicySnapshot.fromPartial({
+  catalog: builtinCatalog(1n),
+  tenants: [
+    {
+      tenantId: 'acme',
+      defaultFunctionName: 'support.answer',
+      functions: [
+        fn('acme', 'support.answer'),
+        fn('acme', 'search.rerank', {
+          variants: [
+            { variantName: 'cheap', modelChain: ['gpt-4o-mini'] },
+            { variantName: 'strong', modelChain: ['gpt-4o', 'claude-sonnet-4'] },
+          ],
+          policy: { fixed: { variantName: 'strong' } },
+        }),
+        fn('acme', 'draft.reply', {
+          variants: [
+            { variantName: 'first', modelChain: ['sim-large'] },
+            { variantName: 'second', modelChain: ['sim-small'] },
+          ],
+          policy: null,
+        }),
+        fn('acme', 'empty.policy', {
+          variants: [{ variantName: 'only', modelChain: ['sim-small'] }],
+          policy: {},
+        }),
+        fn('acme', 'broken.fixed', { policy: { fixed: { variantName: 'gone' } } }),
+        fn('acme', 'no.variants', { variants: [], policy: null }),
+        fn('acme', 'unknown.model', {
+          variants: [{ variantName: 'default', modelChain: ['sim-small', 'gpt-9', 'gpt-10'] }],
+        }),
+        fn('acme', 'empty.chain', { variants: [{ variantName: 'default', modelChain: [] }] }),
+        fn('acme', 'summarize', {
+          variants: [{ variantName: 'acme-only', modelChain: ['gpt-4o-mini'] }],
+          policy: null,
+        }),
+      ],
+    },
+    {
+      tenantId: 'globex',
+      defaultFunctionName: '',
+      functions: [
+        fn('globex', 'billing.summary', {
+          variants: [{ variantName: 'default', modelChain: ['gpt-4.1'] }],
+        }),
+        fn('globex', 'summarize', {
+          variants: [{ variantName: 'globex-only', modelChain: ['claude-sonnet-4'] }],
+          policy: null,
+        }),
+      ],
+    },
+    { tenantId: 'initech', defaultFunctionName: 'missing', functions: [] },
+  ],
+});
+
+const policy = Policy.from(snapshot, 7n);
+
+function decide(request: Partial<RouteRequest>) {
+  return policy.decide({ tenantId: 'acme', functionName: '', model: '', ...request });
+}
+
+function failure(run: () => unknown): KeelError {
+  try {
+    run();
+  } catch (error) {
+    return error as KeelError;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('Policy.from', () => {
+  it('keeps the version and catalog and looks models up by name', () => {
+    expect(policy.version).toBe(7n);
+    expect(policy.catalog.version).toBe(1n);
+    expect(policy.model('gpt-4o')?.provider).toBe('openai');
+    expect(policy.model('gpt-9')).toBeNull();
+  });
+
+  it('refuses a snapshot without a catalog', () => {
+    const error = failure(() => Policy.from(router.PolicySnapshot.fromPartial({}), 3n));
+    expect(error).toBeInstanceOf(FailedPreconditionError);
+    expect(error.message).toBe('policy snapshot 3 has no model catalog');
+  });
+
+  it('refuses a function filed under a tenant that does not own it', () => {
+    const leaky = router.PolicySnapshot.fromPartial({
+      catalog: builtinCatalog(1n),
+      tenants: [{ tenantId: 'acme', functions: [fn('globex', 'billing.summary')] }],
+    });
+    const error = failure(() => Policy.from(leaky, 4n));
+    expect(error).toBeInstanceOf(FailedPreconditionError);
+    expect(error.message).toMatch(/function 'billing.summary' of tenant 'globex'.*'acme'/);
+  });
+});
+
+describe('Policy.decide', () => {
+  it('runs the fixed policy variant and explains it', () => {
+    expect(decide({ functionName: 'support.answer' })).toEqual({
+      functionName: 'support.answer',
+      variantName: 'default',
+      modelChain: ['sim-small', 'gpt-4o-mini'],
+      policyVersion: 7n,
+      catalogVersion: 1n,
+      explanation:
+        "function 'support.answer' uses the fixed policy → variant 'default' → " +
+        'models sim-small, gpt-4o-mini (policy snapshot 7, catalog 1)',
+    });
+  });
+
+  it('runs the variant the fixed policy names, not the first', () => {
+    const decision = decide({ functionName: 'search.rerank' });
+    expect(decision.variantName).toBe('strong');
+    expect(decision.modelChain).toEqual(['gpt-4o', 'claude-sonnet-4']);
+  });
+
+  it("runs the tenant's default function when no function is named", () => {
+    const decision = decide({ functionName: '' });
+    expect(decision.functionName).toBe('support.answer');
+    expect(decision.variantName).toBe('default');
+    expect(decision.explanation).toMatch(/^function 'support.answer' \(the tenant's default\)/);
+  });
+
+  it('fails with NotFound when no function is named and the tenant has no default', () => {
+    const error = failure(() => decide({ tenantId: 'globex', functionName: '' }));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toMatch(/function_name is empty and the tenant has no default/);
+  });
+
+  it('fails with NotFound when the default function does not exist', () => {
+    const error = failure(() => decide({ tenantId: 'initech', functionName: '' }));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toBe("function 'missing' does not exist");
+  });
+
+  it('fails with NotFound for an unknown tenant', () => {
+    const error = failure(() => decide({ tenantId: 'nobody', functionName: 'support.answer' }));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toMatch(/^tenant has no functions in policy snapshot 7/);
+  });
+
+  it('fails with NotFound for an unknown function', () => {
+    const error = failure(() => decide({ functionName: 'nope' }));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toBe("function 'nope' does not exist");
+  });
+
+  it('keeps tenants apart: one never routes to a function of another', () => {
+    expect(decide({ tenantId: 'globex', functionName: 'billing.summary' }).modelChain).toEqual([
+      'gpt-4.1',
+    ]);
+    const error = failure(() => decide({ tenantId: 'acme', functionName: 'billing.summary' }));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toBe("function 'billing.summary' does not exist");
+    const reverse = failure(() => decide({ tenantId: 'globex', functionName: 'support.answer' }));
+    expect(reverse).toBeInstanceOf(NotFoundError);
+    // The same function name in two tenants is two functions.
+    expect(decide({ tenantId: 'acme', functionName: 'summarize' })).toMatchObject({
+      variantName: 'acme-only',
+      modelChain: ['gpt-4o-mini'],
+    });
+    expect(decide({ tenantId: 'globex', functionName: 'summarize' })).toMatchObject({
+      variantName: 'globex-only',
+      modelChain: ['claude-sonnet-4'],
+    });
+  });
+
+  it('fails with FailedPrecondition when the fixed policy names a missing variant', () => {
+    const error = failure(() => decide({ functionName: 'broken.fixed' }));
+    expect(error).toBeInstanceOf(FailedPreconditionError);
+    expect(error.message).toMatch(/fixed policy naming variant 'gone', which does not exist/);
+  });
+
+  it('runs the first variant when no policy is set', () => {
+    const decision = decide({ functionName: 'draft.reply' });
+    expect(decision.variantName).toBe('first');
+    expect(decision.modelChain).toEqual(['sim-large']);
+    expect(decision.explanation).toBe(
+      "function 'draft.reply' has no policy and runs its first variant → variant 'first' → " +
+        'models sim-large (policy snapshot 7, catalog 1)',
+    );
+    expect(decide({ functionName: 'empty.policy' }).variantName).toBe('only');
+  });
+
+  it('fails with FailedPrecondition when a function has no variants', () => {
+    const error = failure(() => decide({ functionName: 'no.variants' }));
+    expect(error).toBeInstanceOf(FailedPreconditionError);
+    expect(error.message).toBe("function 'no.variants' has no variants");
+  });
+
+  it('pins a requested model, keeping the decided variant', () => {
+    const decision = decide({ functionName: 'search.rerank', model: 'claude-3-5-haiku' });
+    expect(decision).toMatchObject({
+      functionName: 'search.rerank',
+      variantName: 'strong',
+      modelChain: ['claude-3-5-haiku'],
+    });
+    expect(decision.explanation).toBe(
+      "function 'search.rerank' uses the fixed policy → variant 'strong' → " +
+        'model claude-3-5-haiku, pinned by the request (policy snapshot 7, catalog 1)',
+    );
+  });
+
+  it('fails with InvalidArgument when the pinned model is not in the catalog', () => {
+    const error = failure(() => decide({ functionName: 'support.answer', model: 'gpt-9' }));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as InvalidArgumentError).field).toBe('model');
+    expect(error.message).toBe("model: 'gpt-9' is not in the catalog (version 1)");
+  });
+
+  it('fails with FailedPrecondition when a chain names models outside the catalog', () => {
+    const error = failure(() => decide({ functionName: 'unknown.model' }));
+    expect(error).toBeInstanceOf(FailedPreconditionError);
+    expect(error.message).toBe(
+      "variant 'default' of function 'unknown.model' names 'gpt-9', 'gpt-10', " +
+        'not in the catalog (version 1)',
+    );
+    // A pinned model replaces the chain, so the request can still be served.
+    expect(decide({ functionName: 'unknown.model', model: 'sim-small' }).modelChain).toEqual([
+      'sim-small',
+    ]);
+  });
+
+  it('fails with FailedPrecondition when a variant has an empty chain', () => {
+    const error = failure(() => decide({ functionName: 'empty.chain' }));
+    expect(error).toBeInstanceOf(FailedPreconditionError);
+    expect(error.message).toBe("variant 'default' of function 'empty.chain' has no models");
+  });
+
+  it('hands out a chain the caller may change without touching the snapshot', () => {
+    decide({ functionName: 'support.answer' }).modelChain.push('gpt-4o');
+    expect(decide({ functionName: 'support.answer' }).modelChain).toEqual([
+      'sim-small',
+      'gpt-4o-mini',
+    ]);
+  });
+
+  it('round-trips the decision over the wire', () => {
+    const decision = decide({ functionName: 'support.answer' });
+    const bytes = router.RouteDecision.encode(decision).finish();
+    expect(router.RouteDecision.decode(bytes)).toEqual(decision);
+  });
+});
