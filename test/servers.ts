@@ -22,7 +22,14 @@ export async function startTestServers(): Promise<LocalServers> {
     };
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-test-servers-'));
-  return startLocalServers({ dataDir });
+  const local = await startLocalServers({ dataDir });
+  return {
+    ...local,
+    stop: async () => {
+      await local.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function hasContainerRuntime(): Promise<boolean> {

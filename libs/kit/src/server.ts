@@ -56,7 +56,7 @@ export class KeelServer {
       );
     });
     logger.info(
-      { service: serviceName, host, port: boundPort, services: this.serviceNames },
+      { server: serviceName, host, port: boundPort, services: this.serviceNames },
       'gRPC server listening',
     );
     return boundPort;

@@ -1,0 +1,125 @@
+import { builtinCatalog } from '@keel/catalog';
+import { inference, router } from '@keel/contracts';
+import { InvalidArgumentError } from '@keel/errors';
+import { isBilled, priceAttempts, totalOf } from './pricing';
+
+const { INFERENCE_STATUS_OK: OK, INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
+
+const catalog = builtinCatalog(1n);
+
+function attempt(fields: Partial<inference.Attempt>): inference.Attempt {
+  return inference.Attempt.fromPartial({ provider: 'sim', status: OK, ...fields });
+}
+
+describe('isBilled', () => {
+  it('bills an attempt with tokens, failed or not, and no attempt without', () => {
+    const tokens = (input: bigint, output: bigint) => ({ inputTokens: input, outputTokens: output });
+    expect(isBilled(attempt({ usage: tokens(10n, 0n) }))).toBe(true);
+    expect(isBilled(attempt({ usage: tokens(0n, 3n) }))).toBe(true);
+    expect(isBilled(attempt({ status: FAILED, usage: tokens(10n, 0n) }))).toBe(true);
+    expect(isBilled(attempt({ status: FAILED, usage: tokens(0n, 0n) }))).toBe(false);
+    expect(isBilled(attempt({ status: FAILED }))).toBe(false);
+  });
+});
+
+describe('priceAttempts', () => {
+  it('prices a line item per billed attempt at the catalog price, and sums them', () => {
+    const bill = priceAttempts(
+      [
+        // Timed out before the provider counted anything: not billed.
+        attempt({ model: 'gpt-4o', provider: 'openai', status: FAILED }),
+        // Failed after reading the prompt: billed for its input.
+        attempt({
+          model: 'sim-large',
+          status: FAILED,
+          usage: { inputTokens: 1_000n },
+        }),
+        attempt({
+          model: 'sim-small',
+          usage: { inputTokens: 1_000n, cachedInputTokens: 200n, outputTokens: 500n },
+        }),
+      ],
+      catalog,
+    );
+
+    expect(bill?.lineItems).toEqual([
+      {
+        model: 'sim-large',
+        provider: 'sim',
+        usage: expect.objectContaining({ inputTokens: 1_000n }),
+        // 1,000 × $2.50 per million.
+        costNanoUsd: 2_500_000n,
+      },
+      {
+        model: 'sim-small',
+        provider: 'sim',
+        usage: expect.objectContaining({ inputTokens: 1_000n, outputTokens: 500n }),
+        // 800 × $0.15 + 200 cached × $0.075 + 500 × $0.60, per million.
+        costNanoUsd: 120_000n + 15_000n + 300_000n,
+      },
+    ]);
+    expect(bill?.totalNanoUsd).toBe(2_935_000n);
+  });
+
+  it('rounds each line item once and sums the rounded items exactly', () => {
+    // 1 input token of sim-small is 150 nano-USD; 1 output token 600.
+    const items = priceAttempts(
+      [
+        attempt({ model: 'sim-small', usage: { inputTokens: 1n } }),
+        attempt({ model: 'sim-small', usage: { outputTokens: 1n } }),
+      ],
+      catalog,
+    )?.lineItems;
+    expect(items?.map((item) => item.costNanoUsd)).toEqual([150n, 600n]);
+    expect(totalOf(items ?? [])).toBe(750n);
+    expect(totalOf([])).toBe(0n);
+  });
+
+  it('bills nothing when no attempt has tokens', () => {
+    expect(priceAttempts([], catalog)).toBeNull();
+    expect(priceAttempts([attempt({ model: 'sim-small', status: FAILED })], catalog)).toBeNull();
+  });
+
+  it('refuses a billed attempt whose model the catalog version does not have', () => {
+    const price = () =>
+      priceAttempts(
+        [
+          attempt({ model: 'sim-small', usage: { inputTokens: 1n } }),
+          attempt({ model: 'gpt-9', usage: { inputTokens: 1n } }),
+        ],
+        catalog,
+      );
+    expect(price).toThrow(InvalidArgumentError);
+    expect(price).toThrow("attempts[1].model: 'gpt-9' is not in catalog version 1");
+  });
+
+  it('ignores an unbilled attempt whose model the catalog does not have', () => {
+    const bill = priceAttempts(
+      [
+        attempt({ model: 'retired-model', status: FAILED }),
+        attempt({ model: 'sim-small', usage: { inputTokens: 1n } }),
+      ],
+      catalog,
+    );
+    expect(bill?.totalNanoUsd).toBe(150n);
+  });
+
+  it('refuses usage that cannot be priced, naming the attempt', () => {
+    const price = () =>
+      priceAttempts(
+        [attempt({ model: 'sim-small', usage: { inputTokens: 1n, cachedInputTokens: 2n } })],
+        catalog,
+      );
+    expect(price).toThrow(InvalidArgumentError);
+    expect(price).toThrow(/^attempts\[0\]: usage\.cached_input_tokens: 2 exceeds input_tokens/);
+  });
+
+  it('prices a model at a zero price as zero', () => {
+    const free = router.ModelCatalog.fromPartial({
+      version: 2n,
+      models: [{ name: 'free', provider: 'sim' }],
+    });
+    const bill = priceAttempts([attempt({ model: 'free', usage: { inputTokens: 9n } })], free);
+    expect(bill?.totalNanoUsd).toBe(0n);
+  });
+});

@@ -1,0 +1,87 @@
+// Checks a function's definition against the naming rules and the current model catalog.
+import { findModel } from '@keel/catalog';
+import { router } from '@keel/contracts';
+import { InvalidArgumentError } from '@keel/errors';
+
+/** Function and variant names: lowercase, digits and `._-`, up to 64 characters. */
+const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const NAME_RULE = `must match ${NAME.source}`;
+
+export interface FunctionDefinition {
+  functionName: string;
+  variants: router.Variant[];
+  policy: router.RoutingPolicy;
+}
+
+/**
+ * The definition to store, or InvalidArgumentError naming the first field at fault. A request
+ * without a policy runs its first variant, stated as a fixed policy.
+ */
+export function validateFunction(
+  request: {
+    functionName: string;
+    variants: router.Variant[];
+    policy: router.RoutingPolicy | undefined;
+  },
+  catalog: router.ModelCatalog,
+): FunctionDefinition {
+  if (!NAME.test(request.functionName)) {
+    throw new InvalidArgumentError(
+      'function_name',
+      `'${request.functionName}' ${NAME_RULE}, e.g. support.answer`,
+    );
+  }
+  if (request.variants.length === 0) {
+    throw new InvalidArgumentError('variants', 'at least one variant is required');
+  }
+  const firstIndexOf = new Map<string, number>();
+  const variants = request.variants.map((variant, i) => {
+    const field = `variants[${i}]`;
+    if (!NAME.test(variant.variantName)) {
+      throw new InvalidArgumentError(
+        `${field}.variant_name`,
+        `'${variant.variantName}' ${NAME_RULE}`,
+      );
+    }
+    const earlier = firstIndexOf.get(variant.variantName);
+    if (earlier !== undefined) {
+      throw new InvalidArgumentError(
+        `${field}.variant_name`,
+        `'${variant.variantName}' is already the name of variants[${earlier}]`,
+      );
+    }
+    firstIndexOf.set(variant.variantName, i);
+    if (variant.modelChain.length === 0) {
+      throw new InvalidArgumentError(`${field}.model_chain`, 'at least one model is required');
+    }
+    variant.modelChain.forEach((model, j) => {
+      if (!findModel(catalog, model)) {
+        throw new InvalidArgumentError(
+          `${field}.model_chain[${j}]`,
+          `'${model}' is not in the catalog (version ${catalog.version})`,
+        );
+      }
+    });
+    if (variant.defaultMaxTokens < 0) {
+      throw new InvalidArgumentError(`${field}.default_max_tokens`, 'must be 0 or more');
+    }
+    return {
+      variantName: variant.variantName,
+      modelChain: [...variant.modelChain],
+      defaultMaxTokens: variant.defaultMaxTokens,
+    };
+  });
+
+  const fixed = request.policy?.fixed ?? { variantName: variants[0].variantName };
+  if (!firstIndexOf.has(fixed.variantName)) {
+    throw new InvalidArgumentError(
+      'policy.fixed.variant_name',
+      `'${fixed.variantName}' is not one of this function's variants`,
+    );
+  }
+  return {
+    functionName: request.functionName,
+    variants,
+    policy: { fixed: { variantName: fixed.variantName } },
+  };
+}

@@ -1,0 +1,53 @@
+// The policy and keys snapshots, built from the router's records. Entries are sorted, so the
+// same records always encode to the same bytes and an unchanged snapshot is recognised.
+import { router } from '@keel/contracts';
+
+/** Every tenant's routing state with the catalog it routes against; published_at unset. */
+export function buildPolicySnapshot(
+  catalog: router.ModelCatalog,
+  tenants: readonly router.Tenant[],
+  functions: readonly router.KeelFunction[],
+): router.PolicySnapshot {
+  const functionsByTenant = new Map<string, router.KeelFunction[]>();
+  for (const fn of functions) {
+    const list = functionsByTenant.get(fn.tenantId) ?? [];
+    list.push(fn);
+    functionsByTenant.set(fn.tenantId, list);
+  }
+  return {
+    catalog,
+    tenants: [...tenants].sort(byKey((tenant) => tenant.tenantId)).map((tenant) => ({
+      tenantId: tenant.tenantId,
+      defaultFunctionName: tenant.defaultFunctionName,
+      functions: (functionsByTenant.get(tenant.tenantId) ?? []).sort(
+        byKey((fn) => fn.functionName),
+      ),
+    })),
+    publishedAt: undefined,
+  };
+}
+
+/** The keys every service accepts: the caller passes only keys that are not revoked. */
+export function buildKeysSnapshot(activeKeys: readonly router.ApiKeyRecord[]): router.KeysSnapshot {
+  return { keys: [...activeKeys].sort(byKey((key) => key.keyId)), publishedAt: undefined };
+}
+
+interface SnapshotCodec<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): T;
+}
+
+/** True when the published bytes hold the same snapshot as `built`, whenever each was published. */
+export function sameSnapshot<T extends { publishedAt: Date | undefined }>(
+  codec: SnapshotCodec<T>,
+  published: Uint8Array,
+  built: T,
+): boolean {
+  const left = codec.encode({ ...codec.decode(published), publishedAt: undefined }).finish();
+  const right = codec.encode({ ...built, publishedAt: undefined }).finish();
+  return Buffer.from(left).equals(Buffer.from(right));
+}
+
+function byKey<T>(key: (item: T) => string): (a: T, b: T) => number {
+  return (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+}
