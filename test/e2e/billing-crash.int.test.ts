@@ -13,6 +13,8 @@ jest.setTimeout(180_000);
 
 const INFERENCES = 300;
 const KILL_AFTER_WRITES = 40;
+// Messages delivered to the killed process come back after the ack wait; keep it short.
+const ACK_WAIT = { KEEL_BILLING_ACK_WAIT_MS: '3000' };
 
 describe('billing crash recovery', () => {
   let cluster: Cluster;
@@ -56,7 +58,10 @@ describe('billing crash recovery', () => {
     // Every event is in flight when billing starts; it kills itself after a ledger write,
     // before that message's ack.
     await cluster
-      .start('billing', { KEEL_BILLING_FAULT_KILL_AFTER_WRITES: String(KILL_AFTER_WRITES) })
+      .start('billing', {
+        ...ACK_WAIT,
+        KEEL_BILLING_FAULT_KILL_AFTER_WRITES: String(KILL_AFTER_WRITES),
+      })
       .catch(() => undefined);
     expect(await cluster.exited('billing')).toBe('SIGKILL');
     const ledger = cluster.db('billing').collection('ledger');
@@ -64,7 +69,7 @@ describe('billing crash recovery', () => {
     expect(writtenBeforeCrash).toBeGreaterThanOrEqual(KILL_AFTER_WRITES);
     expect(INFERENCES - writtenBeforeCrash).toBeGreaterThanOrEqual(200);
 
-    await cluster.start('billing');
+    await cluster.start('billing', ACK_WAIT);
     const first = await jsm.streams.getMessage(stream, { seq: 1 });
     const event = inference.InferenceCompleted.decode(first!.data);
     const republished = await bus.publish(events.inferenceCompleted, event, {

@@ -9,7 +9,7 @@ import {
 import { Policy, type RouteRequest } from './index';
 
 interface FunctionSpec {
-  variants?: { variantName: string; modelChain: string[] }[];
+  variants?: { variantName: string; modelChain: string[]; defaultMaxTokens?: number }[];
   /** null: no policy set. */
   policy?: router.RoutingPolicy | null;
 }
@@ -17,7 +17,9 @@ interface FunctionSpec {
 // A function with one variant 'default' and a fixed policy naming it, unless told otherwise.
 function fn(tenantId: string, functionName: string, spec: FunctionSpec = {}) {
   const {
-    variants = [{ variantName: 'default', modelChain: ['sim-small', 'gpt-4o-mini'] }],
+    variants = [
+      { variantName: 'default', modelChain: ['sim-small', 'gpt-4o-mini'], defaultMaxTokens: 256 },
+    ],
     policy = { fixed: { variantName: 'default' } },
   } = spec;
   return router.KeelFunction.fromPartial({
@@ -134,6 +136,7 @@ describe('Policy.decide', () => {
       explanation:
         "function 'support.answer' uses the fixed policy → variant 'default' → " +
         'models sim-small, gpt-4o-mini (policy snapshot 7, catalog 1)',
+      defaultMaxTokens: 256,
     });
   });
 

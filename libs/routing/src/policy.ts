@@ -169,6 +169,7 @@ export class Policy {
       policyVersion: this.version,
       catalogVersion: this.catalog.version,
       explanation,
+      defaultMaxTokens: variant.defaultMaxTokens,
     };
   }
 }

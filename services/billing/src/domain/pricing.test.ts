@@ -1,5 +1,5 @@
 import { builtinCatalog } from '@keel/catalog';
-import { inference, router } from '@keel/contracts';
+import { common, inference, router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
 import { isBilled, priceAttempts, totalOf } from './pricing';
 
@@ -7,13 +7,16 @@ const { INFERENCE_STATUS_OK: OK, INFERENCE_STATUS_FAILED: FAILED } = inference.I
 
 const catalog = builtinCatalog(1n);
 
+const usage = (fields: Partial<common.Usage>) => common.Usage.fromPartial(fields);
+
 function attempt(fields: Partial<inference.Attempt>): inference.Attempt {
   return inference.Attempt.fromPartial({ provider: 'sim', status: OK, ...fields });
 }
 
 describe('isBilled', () => {
   it('bills an attempt with tokens, failed or not, and no attempt without', () => {
-    const tokens = (input: bigint, output: bigint) => ({ inputTokens: input, outputTokens: output });
+    const tokens = (input: bigint, output: bigint) =>
+      usage({ inputTokens: input, outputTokens: output });
     expect(isBilled(attempt({ usage: tokens(10n, 0n) }))).toBe(true);
     expect(isBilled(attempt({ usage: tokens(0n, 3n) }))).toBe(true);
     expect(isBilled(attempt({ status: FAILED, usage: tokens(10n, 0n) }))).toBe(true);
@@ -32,11 +35,11 @@ describe('priceAttempts', () => {
         attempt({
           model: 'sim-large',
           status: FAILED,
-          usage: { inputTokens: 1_000n },
+          usage: usage({ inputTokens: 1_000n }),
         }),
         attempt({
           model: 'sim-small',
-          usage: { inputTokens: 1_000n, cachedInputTokens: 200n, outputTokens: 500n },
+          usage: usage({ inputTokens: 1_000n, cachedInputTokens: 200n, outputTokens: 500n }),
         }),
       ],
       catalog,
@@ -65,8 +68,8 @@ describe('priceAttempts', () => {
     // 1 input token of sim-small is 150 nano-USD; 1 output token 600.
     const items = priceAttempts(
       [
-        attempt({ model: 'sim-small', usage: { inputTokens: 1n } }),
-        attempt({ model: 'sim-small', usage: { outputTokens: 1n } }),
+        attempt({ model: 'sim-small', usage: usage({ inputTokens: 1n }) }),
+        attempt({ model: 'sim-small', usage: usage({ outputTokens: 1n }) }),
       ],
       catalog,
     )?.lineItems;
@@ -84,8 +87,8 @@ describe('priceAttempts', () => {
     const price = () =>
       priceAttempts(
         [
-          attempt({ model: 'sim-small', usage: { inputTokens: 1n } }),
-          attempt({ model: 'gpt-9', usage: { inputTokens: 1n } }),
+          attempt({ model: 'sim-small', usage: usage({ inputTokens: 1n }) }),
+          attempt({ model: 'gpt-9', usage: usage({ inputTokens: 1n }) }),
         ],
         catalog,
       );
@@ -97,7 +100,7 @@ describe('priceAttempts', () => {
     const bill = priceAttempts(
       [
         attempt({ model: 'retired-model', status: FAILED }),
-        attempt({ model: 'sim-small', usage: { inputTokens: 1n } }),
+        attempt({ model: 'sim-small', usage: usage({ inputTokens: 1n }) }),
       ],
       catalog,
     );
@@ -107,7 +110,7 @@ describe('priceAttempts', () => {
   it('refuses usage that cannot be priced, naming the attempt', () => {
     const price = () =>
       priceAttempts(
-        [attempt({ model: 'sim-small', usage: { inputTokens: 1n, cachedInputTokens: 2n } })],
+        [attempt({ model: 'sim-small', usage: usage({ inputTokens: 1n, cachedInputTokens: 2n }) })],
         catalog,
       );
     expect(price).toThrow(InvalidArgumentError);
@@ -119,7 +122,10 @@ describe('priceAttempts', () => {
       version: 2n,
       models: [{ name: 'free', provider: 'sim' }],
     });
-    const bill = priceAttempts([attempt({ model: 'free', usage: { inputTokens: 9n } })], free);
+    const bill = priceAttempts(
+      [attempt({ model: 'free', usage: usage({ inputTokens: 9n }) })],
+      free,
+    );
     expect(bill?.totalNanoUsd).toBe(0n);
   });
 });

@@ -82,6 +82,7 @@ export function ledgerEntryOf(stored: LedgerDocument): billing.LedgerEntry {
     tenantId: stored.tenant_id,
     inferenceId: stored.inference_id,
     functionName: stored.function_name,
+    variantName: stored.variant_name,
     lineItems: stored.line_items.map((item) => ({
       model: item.model,
       provider: item.provider,

@@ -26,21 +26,24 @@ export interface Provider {
 
 /**
  * A provider refused or failed a call. Transient failures (rate limits, 5xx, overload) are
- * retried and count against the model's circuit breaker; the others (a bad request, a refused
- * key) fail the attempt at once.
+ * retried and, unless they say otherwise, count against the model's circuit breaker; the
+ * others (a bad request, a refused key) fail the attempt at once.
  */
 export class ProviderError extends Error {
   readonly transient: boolean;
+  /** The failure says the model is down, for every caller: it counts toward opening its circuit. */
+  readonly outage: boolean;
   /** What the provider billed for the failed call, when it says (a cut-off generation). */
   readonly usage: common.Usage | undefined;
 
   constructor(
     message: string,
-    options: { transient: boolean; usage?: common.Usage; cause?: unknown },
+    options: { transient: boolean; outage?: boolean; usage?: common.Usage; cause?: unknown },
   ) {
     super(message, { cause: options.cause });
     this.name = 'ProviderError';
     this.transient = options.transient;
+    this.outage = options.outage ?? options.transient;
     this.usage = options.usage;
   }
 }

@@ -1,8 +1,12 @@
 import { router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
 
-const { API_KEY_SCOPE_INFERENCE, API_KEY_SCOPE_FEEDBACK, API_KEY_SCOPE_ANALYTICS, API_KEY_SCOPE_ADMIN } =
-  router.ApiKeyScope;
+const {
+  API_KEY_SCOPE_INFERENCE,
+  API_KEY_SCOPE_FEEDBACK,
+  API_KEY_SCOPE_ANALYTICS,
+  API_KEY_SCOPE_ADMIN,
+} = router.ApiKeyScope;
 
 /** Every scope a key may hold, by the word callers and documents use. */
 const SCOPE_BY_WORD: ReadonlyMap<string, router.ApiKeyScope> = new Map([

@@ -32,7 +32,7 @@ export function buildKeysSnapshot(activeKeys: readonly router.ApiKeyRecord[]): r
   return { keys: [...activeKeys].sort(byKey((key) => key.keyId)), publishedAt: undefined };
 }
 
-interface SnapshotCodec<T> {
+export interface SnapshotCodec<T> {
   encode(message: T): { finish(): Uint8Array };
   decode(bytes: Uint8Array): T;
 }

@@ -30,6 +30,7 @@ export interface LedgerEntry {
   totalNanoUsd: bigint;
   catalogVersion: bigint;
   occurredAt: Date | undefined;
+  variantName: string;
 }
 
 function createBaseLineItem(): LineItem {
@@ -167,6 +168,7 @@ function createBaseLedgerEntry(): LedgerEntry {
     totalNanoUsd: 0n,
     catalogVersion: 0n,
     occurredAt: undefined,
+    variantName: "",
   };
 }
 
@@ -198,6 +200,9 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     }
     if (message.occurredAt !== undefined) {
       Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(58).fork()).join();
+    }
+    if (message.variantName !== "") {
+      writer.uint32(66).string(message.variantName);
     }
     return writer;
   },
@@ -271,6 +276,14 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
             message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.variantName = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -320,6 +333,11 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
         : isSet(object.occurred_at)
         ? fromJsonTimestamp(object.occurred_at)
         : undefined,
+      variantName: isSet(object.variantName)
+        ? globalThis.String(object.variantName)
+        : isSet(object.variant_name)
+        ? globalThis.String(object.variant_name)
+        : "",
     };
   },
 
@@ -346,6 +364,9 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     if (message.occurredAt !== undefined) {
       obj.occurredAt = message.occurredAt.toISOString();
     }
+    if (message.variantName !== "") {
+      obj.variantName = message.variantName;
+    }
     return obj;
   },
 
@@ -365,6 +386,7 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
       ? BigInt(object.catalogVersion)
       : 0n;
     message.occurredAt = object.occurredAt ?? undefined;
+    message.variantName = object.variantName ?? "";
     return message;
   },
 };

@@ -222,6 +222,8 @@ export interface RouteDecision {
   policyVersion: bigint;
   catalogVersion: bigint;
   explanation: string;
+  /** The variant's max_tokens for a request that sets none (0: the service default). */
+  defaultMaxTokens: number;
 }
 
 function createBaseTenant(): Tenant {
@@ -1696,7 +1698,15 @@ export const KeysSnapshot: MessageFns<KeysSnapshot> = {
 };
 
 function createBaseRouteDecision(): RouteDecision {
-  return { functionName: "", variantName: "", modelChain: [], policyVersion: 0n, catalogVersion: 0n, explanation: "" };
+  return {
+    functionName: "",
+    variantName: "",
+    modelChain: [],
+    policyVersion: 0n,
+    catalogVersion: 0n,
+    explanation: "",
+    defaultMaxTokens: 0,
+  };
 }
 
 export const RouteDecision: MessageFns<RouteDecision> = {
@@ -1724,6 +1734,9 @@ export const RouteDecision: MessageFns<RouteDecision> = {
     }
     if (message.explanation !== "") {
       writer.uint32(50).string(message.explanation);
+    }
+    if (message.defaultMaxTokens !== 0) {
+      writer.uint32(56).int32(message.defaultMaxTokens);
     }
     return writer;
   },
@@ -1789,6 +1802,14 @@ export const RouteDecision: MessageFns<RouteDecision> = {
             message.explanation = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.defaultMaxTokens = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1829,6 +1850,11 @@ export const RouteDecision: MessageFns<RouteDecision> = {
         ? BigInt(object.catalog_version)
         : 0n,
       explanation: isSet(object.explanation) ? globalThis.String(object.explanation) : "",
+      defaultMaxTokens: isSet(object.defaultMaxTokens)
+        ? globalThis.Number(object.defaultMaxTokens)
+        : isSet(object.default_max_tokens)
+        ? globalThis.Number(object.default_max_tokens)
+        : 0,
     };
   },
 
@@ -1852,6 +1878,9 @@ export const RouteDecision: MessageFns<RouteDecision> = {
     if (message.explanation !== "") {
       obj.explanation = message.explanation;
     }
+    if (message.defaultMaxTokens !== 0) {
+      obj.defaultMaxTokens = Math.round(message.defaultMaxTokens);
+    }
     return obj;
   },
 
@@ -1870,6 +1899,7 @@ export const RouteDecision: MessageFns<RouteDecision> = {
       ? BigInt(object.catalogVersion)
       : 0n;
     message.explanation = object.explanation ?? "";
+    message.defaultMaxTokens = object.defaultMaxTokens ?? 0;
     return message;
   },
 };

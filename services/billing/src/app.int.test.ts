@@ -1,0 +1,508 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { type Bus, connectBus } from '@keel/bus';
+import { builtinCatalog, costOf, findModel } from '@keel/catalog';
+import { loadConfig } from '@keel/config';
+import {
+  billing,
+  common,
+  durableNameOf,
+  events,
+  inference,
+  router,
+  streamOf,
+  subjectOf,
+} from '@keel/contracts';
+import { catalogVersionKey, openSnapshotBuckets } from '@keel/snapshots';
+import { type Store, connectStore } from '@keel/store';
+import { eventually, testServers, uniqueName } from '@keel/testing';
+import { type ConsumerInfo, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import type { Collection } from 'mongodb';
+import pino from 'pino';
+import { type BillingApp, startBilling } from './app';
+import { configShape } from './config';
+import type { LedgerDocument } from './store/ledger';
+
+// The billing service on the real NATS and Mongo servers, started in-process as main.ts
+// would start it; each suite has its own bus prefix and database.
+
+const { INFERENCE_STATUS_OK: OK, INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
+const DURABLE = durableNameOf('billing', events.inferenceCompleted);
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+function captureLogs() {
+  const lines: LogLine[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => lines.push(JSON.parse(line)) },
+  );
+  return { logger, lines };
+}
+
+function envFor(prefix: string): Record<string, string> {
+  const { natsUrl, mongoUrl } = testServers();
+  return {
+    NATS_URL: natsUrl,
+    MONGO_URL: mongoUrl,
+    KEEL_BUS_PREFIX: prefix,
+    KEEL_DB_PREFIX: prefix,
+    KEEL_BIND_HOST: '127.0.0.1',
+    KEEL_BILLING_PORT: '0',
+    KEEL_BILLING_ACK_WAIT_MS: '1000',
+  };
+}
+
+/** What the test sees of one deployment: its bus, its ledger, what billing announced. */
+class Deployment {
+  readonly billed: billing.InferenceBilled[] = [];
+
+  private constructor(
+    readonly prefix: string,
+    readonly bus: Bus,
+    readonly store: Store,
+  ) {}
+
+  static async open(prefix: string): Promise<Deployment> {
+    const bus = await connectBus({
+      servers: testServers().natsUrl,
+      name: 'billing-test',
+      prefix,
+      logger: pino({ level: 'silent' }),
+    });
+    await bus.ensureStreams(['inference', 'billing']);
+    const store = await connectStore({
+      url: testServers().mongoUrl,
+      dbPrefix: prefix,
+      service: 'billing',
+    });
+    const deployment = new Deployment(prefix, bus, store);
+    await bus.consume(events.inferenceBilled, {
+      durable: 'billing-test',
+      handler: async (message) => {
+        deployment.billed.push(message);
+      },
+    });
+    return deployment;
+  }
+
+  get ledger(): Collection<LedgerDocument> {
+    return this.store.collection<LedgerDocument>('ledger');
+  }
+
+  async publishCatalog(catalog: router.ModelCatalog): Promise<void> {
+    const { catalog: bucket } = await openSnapshotBuckets(this.bus);
+    await bucket.put(
+      catalogVersionKey(catalog.version),
+      router.ModelCatalog.encode(catalog).finish(),
+    );
+  }
+
+  /** Publishes the event; its Nats-Msg-Id is the inference id, as inference sends it. */
+  async publish(event: inference.InferenceCompleted, msgId = event.inferenceId): Promise<number> {
+    const { seq } = await this.bus.publish(events.inferenceCompleted, event, { msgId });
+    return seq;
+  }
+
+  /** Resolves once billing has settled (acked or terminated) every message up to `seq`. */
+  async settledThrough(seq: number): Promise<ConsumerInfo> {
+    const jsm = await jetstreamManager(this.bus.connection);
+    return eventually(
+      async () => {
+        const info = await jsm.consumers.info(streamOf('inference', this.prefix).name, DURABLE);
+        return info.ack_floor.stream_seq >= seq && info.num_ack_pending === 0 && info;
+      },
+      { what: `billing to settle message ${seq}` },
+    );
+  }
+
+  entriesOf(event: inference.InferenceCompleted): Promise<LedgerDocument[]> {
+    return this.ledger
+      .find(
+        { tenant_id: event.tenantId, inference_id: event.inferenceId },
+        { projection: { _id: 0 } },
+      )
+      .toArray();
+  }
+
+  billedFor(event: inference.InferenceCompleted): billing.InferenceBilled[] {
+    return this.billed.filter((message) => message.entry?.inferenceId === event.inferenceId);
+  }
+
+  async close(): Promise<void> {
+    await this.bus.drain();
+    await this.store.db.dropDatabase();
+    await this.store.close();
+  }
+}
+
+/** An inference that fell back once: a timed-out call, a failed one that read the prompt, a served one. */
+const usage = (fields: Partial<common.Usage>) => common.Usage.fromPartial(fields);
+const attempt = (fields: Partial<inference.Attempt>) => inference.Attempt.fromPartial(fields);
+
+function completed(
+  fields: Partial<inference.InferenceCompleted> = {},
+): inference.InferenceCompleted {
+  const served = { inputTokens: 1_200n, cachedInputTokens: 200n, outputTokens: 350n };
+  return inference.InferenceCompleted.fromPartial({
+    inferenceId: uniqueName('inference'),
+    tenantId: uniqueName('tenant'),
+    functionName: 'support.answer',
+    variantName: 'default',
+    model: 'sim-small',
+    attempts: [
+      { model: 'gpt-4o', provider: 'openai', status: FAILED, errorMessage: 'timed out' },
+      {
+        model: 'sim-large',
+        provider: 'sim',
+        status: FAILED,
+        usage: { inputTokens: 1_200n },
+        errorMessage: 'stream reset',
+      },
+      { model: 'sim-small', provider: 'sim', status: OK, usage: served },
+    ],
+    usage: served,
+    // Inference's own figure: billing prices from the catalog and must not copy it.
+    costNanoUsd: 1n,
+    catalogVersion: 1n,
+    status: OK,
+    outputText: 'Your order ships on Monday.',
+    occurredAt: new Date('2025-08-01T10:00:00.123Z'),
+    ...fields,
+  });
+}
+
+type HealthClient = grpc.Client & {
+  Check(
+    request: { service: string },
+    callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
+  ): void;
+};
+
+/** The gRPC health status the server reports for itself as a whole. */
+function healthStatus(port: number): Promise<string | undefined> {
+  const definition = grpc.loadPackageDefinition(loadSync(healthProtoPath, { enums: String }));
+  const health = (definition.grpc as grpc.GrpcObject).health as grpc.GrpcObject;
+  const Health = (health.v1 as grpc.GrpcObject).Health as grpc.ServiceClientConstructor;
+  const client = new Health(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as HealthClient;
+  return new Promise((resolve, reject) => {
+    client.Check({ service: '' }, (error, response) => {
+      client.close();
+      if (error) reject(error);
+      else resolve(response?.status);
+    });
+  });
+}
+
+describe('billing', () => {
+  const prefix = uniqueName('bill');
+  const logs = captureLogs();
+  let deployment: Deployment;
+  let app: BillingApp;
+
+  beforeAll(async () => {
+    deployment = await Deployment.open(prefix);
+    await deployment.publishCatalog(builtinCatalog(1n));
+    app = await startBilling(loadConfig(configShape, envFor(prefix)), logs.logger);
+  });
+
+  afterAll(async () => {
+    await app.stop();
+    await deployment.close();
+  });
+
+  it('reports SERVING once its consumer runs', async () => {
+    expect(await healthStatus(app.port)).toBe('SERVING');
+  });
+
+  it('bills an inference once, at the prices of the catalog version it names, and announces it', async () => {
+    const event = completed();
+    await deployment.publish(event);
+
+    const [message] = await eventually(
+      () => deployment.billedFor(event).length > 0 && deployment.billedFor(event),
+      {
+        what: 'InferenceBilled',
+      },
+    );
+    const catalog = builtinCatalog(1n);
+    const priceOf = (model: string) => findModel(catalog, model)?.price;
+    const largeCost = costOf(priceOf('sim-large'), event.attempts[1].usage!);
+    const smallCost = costOf(priceOf('sim-small'), event.usage!);
+    // 1,200 × $2.50; then 1,000 × $0.15 + 200 × $0.075 + 350 × $0.60 (per million tokens).
+    expect([largeCost, smallCost]).toEqual([3_000_000n, 375_000n]);
+
+    const entries = await deployment.entriesOf(event);
+    expect(entries).toEqual([
+      {
+        tenant_id: event.tenantId,
+        inference_id: event.inferenceId,
+        function_name: 'support.answer',
+        variant_name: 'default',
+        catalog_version: 1n,
+        line_items: [
+          {
+            model: 'sim-large',
+            provider: 'sim',
+            input_tokens: 1_200n,
+            output_tokens: 0n,
+            cached_input_tokens: 0n,
+            cost_nano_usd: largeCost,
+          },
+          {
+            model: 'sim-small',
+            provider: 'sim',
+            input_tokens: 1_200n,
+            output_tokens: 350n,
+            cached_input_tokens: 200n,
+            cost_nano_usd: smallCost,
+          },
+        ],
+        total_nano_usd: largeCost + smallCost,
+        occurred_at: event.occurredAt,
+        recorded_at: expect.any(Date),
+      },
+    ]);
+
+    expect(message.entry).toEqual(
+      billing.LedgerEntry.fromPartial({
+        tenantId: event.tenantId,
+        inferenceId: event.inferenceId,
+        functionName: 'support.answer',
+        variantName: event.variantName,
+        lineItems: [
+          {
+            model: 'sim-large',
+            provider: 'sim',
+            usage: { inputTokens: 1_200n },
+            costNanoUsd: largeCost,
+          },
+          { model: 'sim-small', provider: 'sim', usage: event.usage, costNanoUsd: smallCost },
+        ],
+        totalNanoUsd: 3_375_000n,
+        catalogVersion: 1n,
+        occurredAt: event.occurredAt,
+      }),
+    );
+    expect(message.occurredAt).toEqual(entries[0].recorded_at);
+  });
+
+  it('keeps one entry when the same inference is published again under another Nats-Msg-Id', async () => {
+    const event = completed();
+    await deployment.settledThrough(await deployment.publish(event));
+    const [first] = await deployment.entriesOf(event);
+
+    await deployment.settledThrough(await deployment.publish(event, `${event.inferenceId}-again`));
+
+    expect(await deployment.entriesOf(event)).toEqual([first]);
+    // The announcement has the inference id as its Nats-Msg-Id, so JetStream keeps one.
+    await eventually(() => deployment.billedFor(event).length === 1, { what: 'InferenceBilled' });
+  });
+
+  it('retries an inference whose catalog version is not published yet, and bills it once it is', async () => {
+    const event = completed({ catalogVersion: 9n });
+    await deployment.publish(event);
+
+    await eventually(
+      () =>
+        logs.lines.some(
+          (line) =>
+            line.msg === 'handler failed: the message will be redelivered' &&
+            line.msg_id === event.inferenceId &&
+            JSON.stringify(line.err).includes('catalog version 9 is not published yet'),
+        ),
+      { what: 'a retry of the inference' },
+    );
+    expect(await deployment.entriesOf(event)).toEqual([]);
+
+    // Version 9 prices sim-small at $1 per million tokens of each kind.
+    await deployment.publishCatalog(
+      router.ModelCatalog.fromPartial({
+        version: 9n,
+        models: [
+          {
+            name: 'sim-small',
+            provider: 'sim',
+            price: {
+              inputNanoUsdPerMtok: 1_000_000_000n,
+              outputNanoUsdPerMtok: 1_000_000_000n,
+              cachedInputNanoUsdPerMtok: 1_000_000_000n,
+            },
+          },
+          { name: 'sim-large', provider: 'sim', price: { inputNanoUsdPerMtok: 1_000_000_000n } },
+        ],
+      }),
+    );
+
+    const [entry] = await eventually(
+      async () => {
+        const entries = await deployment.entriesOf(event);
+        return entries.length > 0 && entries;
+      },
+      { what: 'the ledger entry', timeoutMs: 20_000 },
+    );
+    expect(entry.catalog_version).toBe(9n);
+    // 1,200 + (1,200 + 350) tokens at 1,000 nano-USD each.
+    expect(entry.line_items.map((item) => item.cost_nano_usd)).toEqual([1_200_000n, 1_550_000n]);
+    expect(entry.total_nano_usd).toBe(2_750_000n);
+  });
+
+  it('terminates and logs an event that can never be billed, and stores nothing of it', async () => {
+    const noTenant = completed({ tenantId: '' });
+    const noInference = completed({ inferenceId: '' });
+    const unknownModel = completed();
+    unknownModel.attempts[2].model = 'gpt-9';
+
+    await deployment.publish(noTenant);
+    await deployment.publish(noInference, uniqueName('msg'));
+    await deployment.publish(unknownModel);
+    const js = jetstream(deployment.bus.connection);
+    const garbage = await js.publish(
+      subjectOf(events.inferenceCompleted, prefix),
+      new Uint8Array([0xff, 0xff, 0xff]),
+    );
+    await deployment.settledThrough(garbage.seq);
+
+    const reasons = logs.lines
+      .filter((line) => line.msg === 'message terminated: it can never be handled')
+      .map((line) => line.reason);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        'tenant_id is missing',
+        'inference_id is missing',
+        `inference ${unknownModel.inferenceId}: attempts[2].model: 'gpt-9' is not in catalog version 1`,
+        expect.stringMatching(/^payload does not decode as inference\.completed/),
+      ]),
+    );
+    expect(await deployment.ledger.countDocuments({ inference_id: noTenant.inferenceId })).toBe(0);
+    expect(await deployment.ledger.countDocuments({ tenant_id: noInference.tenantId })).toBe(0);
+    expect(await deployment.entriesOf(unknownModel)).toEqual([]);
+  });
+
+  it('acks an inference with no billed attempt and writes nothing for it', async () => {
+    const event = completed({
+      model: '',
+      status: FAILED,
+      attempts: [
+        attempt({ model: 'sim-small', provider: 'sim', status: FAILED, errorMessage: 'refused' }),
+      ],
+      usage: undefined,
+    });
+    await deployment.settledThrough(await deployment.publish(event));
+
+    expect(await deployment.entriesOf(event)).toEqual([]);
+    expect(deployment.billedFor(event)).toEqual([]);
+  });
+
+  it('keeps 2^62 nano-USD exact from the price to the store and the announcement', async () => {
+    // $2^44 × 5^6 per million output tokens: 2^24 output tokens cost exactly 2^62 nano-USD.
+    await deployment.publishCatalog(
+      router.ModelCatalog.fromPartial({
+        version: 62n,
+        models: [
+          { name: 'huge', provider: 'sim', price: { outputNanoUsdPerMtok: 2n ** 44n * 5n ** 6n } },
+          { name: 'sim-small', provider: 'sim', price: { inputNanoUsdPerMtok: 150_000_000n } },
+        ],
+      }),
+    );
+    const event = completed({
+      catalogVersion: 62n,
+      attempts: [
+        attempt({
+          model: 'huge',
+          provider: 'sim',
+          status: FAILED,
+          usage: usage({ outputTokens: 2n ** 24n }),
+        }),
+        attempt({
+          model: 'sim-small',
+          provider: 'sim',
+          status: OK,
+          usage: usage({ inputTokens: 1n }),
+        }),
+      ],
+    });
+    await deployment.publish(event);
+
+    const [message] = await eventually(
+      () => deployment.billedFor(event).length > 0 && deployment.billedFor(event),
+      { what: 'InferenceBilled' },
+    );
+    const total = 2n ** 62n + 150n;
+    // A float64 cannot hold it: only exact integers get this far.
+    expect(BigInt(Number(total))).not.toBe(total);
+    const [entry] = await deployment.entriesOf(event);
+    expect(entry.line_items.map((item) => item.cost_nano_usd)).toEqual([2n ** 62n, 150n]);
+    expect(entry.total_nano_usd).toBe(total);
+    expect(typeof entry.total_nano_usd).toBe('bigint');
+    // The server compares the stored int64 exactly.
+    expect(await deployment.ledger.countDocuments({ total_nano_usd: total })).toBe(1);
+    expect(await deployment.ledger.countDocuments({ total_nano_usd: total - 1n })).toBe(0);
+    expect(message.entry?.totalNanoUsd).toBe(total);
+  });
+});
+
+describe('billing after a crash between its ledger write and its ack', () => {
+  const prefix = uniqueName('bill');
+  let deployment: Deployment;
+  let child: ChildProcess | undefined;
+  let app: BillingApp | undefined;
+
+  beforeAll(async () => {
+    deployment = await Deployment.open(prefix);
+    await deployment.publishCatalog(builtinCatalog(1n));
+  });
+
+  afterAll(async () => {
+    if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await app?.stop();
+    await deployment.close();
+  });
+
+  it('finds the entry on redelivery, bills nothing twice, and announces it', async () => {
+    const event = completed();
+    const seq = await deployment.publish(event);
+
+    // The service as deployed, told to die right after its first ledger insert.
+    child = spawn(process.execPath, ['--import', 'tsx', 'services/billing/src/main.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...envFor(prefix), KEEL_BILLING_FAULT_KILL_AFTER_WRITES: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const running = child;
+    let stderr = '';
+    running.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+      running.once('exit', (_code, exitSignal) => resolve(exitSignal)),
+    );
+    // On failure, stderr says why the process ended some other way.
+    expect({ signal, stderr }).toMatchObject({ signal: 'SIGKILL' });
+    const [written] = await deployment.entriesOf(event);
+    expect(written).toBeDefined();
+    expect(deployment.billedFor(event)).toEqual([]);
+
+    app = await startBilling(loadConfig(configShape, envFor(prefix)), pino({ level: 'silent' }));
+    const info = await deployment.settledThrough(seq);
+
+    // Delivered twice: to the process that died, then again to the one that took over.
+    expect(info.delivered.consumer_seq).toBe(2);
+    expect(await deployment.entriesOf(event)).toEqual([written]);
+    const [message] = await eventually(
+      () => deployment.billedFor(event).length > 0 && deployment.billedFor(event),
+      { what: 'InferenceBilled' },
+    );
+    expect(message.entry?.totalNanoUsd).toBe(written.total_nano_usd);
+    expect(message.occurredAt).toEqual(written.recorded_at);
+  });
+});

@@ -1,0 +1,177 @@
+// What the integration tests share: an inference service started in-process on its own bus
+// prefix, the snapshots a router would publish, and clients for its gRPC services.
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { type Bus, connectBus } from '@keel/bus';
+import { builtinCatalog } from '@keel/catalog';
+import { loadConfig } from '@keel/config';
+import { common, durableNameOf, events, inference, router } from '@keel/contracts';
+import { newApiKey } from '@keel/kit';
+import { SNAPSHOT_KEY, type SnapshotBuckets, openSnapshotBuckets } from '@keel/snapshots';
+import { createLogger } from '@keel/telemetry';
+import { testServers, uniqueName } from '@keel/testing';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { type InferenceApp, startInference } from './app';
+import { configShape } from './config';
+
+export const { API_KEY_SCOPE_INFERENCE: INFERENCE, API_KEY_SCOPE_FEEDBACK: FEEDBACK } =
+  router.ApiKeyScope;
+const logger = createLogger('inference-test', 'silent');
+
+export interface TestFunction {
+  name: string;
+  chain: string[];
+  defaultMaxTokens?: number;
+}
+
+/** A policy snapshot in which `tenantId` owns `functions` (the first is the default). */
+export function policySnapshot(tenantId: string, functions: TestFunction[]): Uint8Array {
+  return router.PolicySnapshot.encode(
+    router.PolicySnapshot.fromPartial({
+      catalog: builtinCatalog(1n),
+      tenants: [
+        {
+          tenantId,
+          defaultFunctionName: functions[0].name,
+          functions: functions.map((fn) => ({
+            tenantId,
+            functionName: fn.name,
+            variants: [
+              {
+                variantName: `${fn.name}.v1`,
+                modelChain: fn.chain,
+                defaultMaxTokens: fn.defaultMaxTokens ?? 0,
+              },
+            ],
+            policy: { fixed: { variantName: `${fn.name}.v1` } },
+          })),
+        },
+      ],
+    }),
+  ).finish();
+}
+
+export interface TestKey {
+  token: string;
+  record: router.ApiKeyRecord;
+}
+
+export function testKey(tenantId: string, scopes: router.ApiKeyScope[]): TestKey {
+  const key = newApiKey();
+  return {
+    token: key.token,
+    record: router.ApiKeyRecord.fromPartial({
+      keyId: key.keyId,
+      tenantId,
+      secretSha256: key.secretSha256,
+      scopes,
+    }),
+  };
+}
+
+export function keysSnapshot(keys: TestKey[]): Uint8Array {
+  return router.KeysSnapshot.encode(
+    router.KeysSnapshot.fromPartial({ keys: keys.map((key) => key.record) }),
+  ).finish();
+}
+
+export function userAsks(...contents: string[]): common.ChatMessage[] {
+  return contents.map((content) =>
+    common.ChatMessage.fromPartial({ role: common.MessageRole.MESSAGE_ROLE_USER, content }),
+  );
+}
+
+/** An inference service on a bus prefix of its own, with a test connection to the same bus. */
+export class TestInference {
+  private readonly clients: grpc.Client[] = [];
+  private stopped = false;
+  private inferenceClient!: inference.InferenceServiceClient;
+  private healthClient!: grpc.Client;
+
+  private constructor(
+    readonly app: InferenceApp,
+    readonly bus: Bus,
+    readonly buckets: SnapshotBuckets,
+  ) {}
+
+  static async start(env: Record<string, string> = {}): Promise<TestInference> {
+    const { natsUrl, mongoUrl } = testServers();
+    const prefix = uniqueName('inf');
+    const config = loadConfig(configShape, {
+      NATS_URL: natsUrl,
+      MONGO_URL: mongoUrl,
+      KEEL_BUS_PREFIX: prefix,
+      KEEL_DB_PREFIX: prefix,
+      KEEL_BIND_HOST: '127.0.0.1',
+      KEEL_INFERENCE_PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...env,
+    });
+    const app = await startInference(config, logger);
+    const bus = await connectBus({ servers: natsUrl, name: 'inference-test', prefix, logger });
+    const test = new TestInference(app, bus, await openSnapshotBuckets(bus));
+    const address = `127.0.0.1:${app.port}`;
+    const insecure = grpc.credentials.createInsecure();
+    test.inferenceClient = new inference.InferenceServiceClient(address, insecure);
+    const definition = grpc.loadPackageDefinition(loadSync(healthProtoPath, { enums: String }));
+    const health = definition.grpc as unknown as {
+      health: { v1: { Health: grpc.ServiceClientConstructor } };
+    };
+    test.healthClient = new health.health.v1.Health(address, insecure);
+    test.clients.push(test.inferenceClient, test.healthClient);
+    return test;
+  }
+
+  async publish(policy: Uint8Array | null, keys: Uint8Array | null): Promise<void> {
+    if (policy) await this.buckets.policy.put(SNAPSHOT_KEY, policy);
+    if (keys) await this.buckets.keys.put(SNAPSHOT_KEY, keys);
+  }
+
+  complete(
+    request: Partial<inference.CompleteRequest>,
+    token: string | null,
+  ): Promise<inference.CompleteResponse> {
+    const metadata = new grpc.Metadata();
+    if (token !== null) metadata.set('authorization', `Bearer ${token}`);
+    return new Promise((resolve, reject) =>
+      this.inferenceClient.complete(
+        inference.CompleteRequest.fromPartial(request),
+        metadata,
+        (error, response) => (error ? reject(error) : resolve(response)),
+      ),
+    );
+  }
+
+  health(): Promise<string> {
+    return new Promise((resolve, reject) =>
+      (this.healthClient as unknown as Record<string, (...args: unknown[]) => void>).Check(
+        { service: '' },
+        (error: grpc.ServiceError | null, response: { status: string }) =>
+          error ? reject(error) : resolve(response.status),
+      ),
+    );
+  }
+
+  /** Collects every InferenceCompleted on the stream, by inference id, with a new durable consumer. */
+  async collectEvents(): Promise<Map<string, inference.InferenceCompleted>> {
+    const collected = new Map<string, inference.InferenceCompleted>();
+    await this.bus.consume(events.inferenceCompleted, {
+      durable: durableNameOf(uniqueName('test'), events.inferenceCompleted),
+      ackWaitMs: 2_000,
+      handler: async (event) => void collected.set(event.inferenceId, event),
+    });
+    return collected;
+  }
+
+  async stopApp(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.app.stop();
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.clients) client.close();
+    await this.stopApp();
+    await this.bus.drain(); // stops the test's consumers too
+  }
+}

@@ -1,0 +1,101 @@
+// The inference service: the front door. It authenticates and routes each request from the
+// router's snapshots followed locally, calls the models, and publishes what happened.
+import { connectBus, type Bus } from '@keel/bus';
+import { builtinCatalog, countTokens } from '@keel/catalog';
+import { events } from '@keel/contracts';
+import { KeelServer } from '@keel/kit';
+import { SnapshotFollower, openSnapshotBuckets } from '@keel/snapshots';
+import type { Logger } from '@keel/telemetry';
+import type { InferenceConfig } from './config';
+import { createProviderRegistry } from './providers/registry';
+import { ResilientProviders } from './providers/resilience';
+import { CompletedPublisher } from './publish/completed-publisher';
+import { bindInference } from './server';
+
+export interface InferenceApp {
+  port: number;
+  stop(): Promise<void>;
+}
+
+// With the gRPC server's own 10 s grace, stopping stays within Kubernetes' default 30 s.
+const PUBLISH_FLUSH_MS = 10_000;
+
+export async function startInference(
+  config: InferenceConfig,
+  logger: Logger,
+): Promise<InferenceApp> {
+  warmTokenizers();
+  const bus = await connectBus({
+    servers: config.NATS_URL,
+    name: 'inference',
+    prefix: config.KEEL_BUS_PREFIX,
+    logger,
+  });
+  try {
+    return await startOn(bus, config, logger);
+  } catch (error) {
+    await bus.drain();
+    throw error;
+  }
+}
+
+async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promise<InferenceApp> {
+  await bus.ensureStreams(['inference']);
+  const follower = await SnapshotFollower.follow(await openSnapshotBuckets(bus), logger);
+  const publisher = new CompletedPublisher({
+    publish: (event) => bus.publish(events.inferenceCompleted, event, { msgId: event.inferenceId }),
+    logger,
+    maxQueued: config.KEEL_PUBLISH_QUEUE_MAX,
+  });
+  const providers = new ResilientProviders(
+    createProviderRegistry({
+      simLatencyMs: config.KEEL_SIM_LATENCY_MS,
+      simTokensPerSecond: config.KEEL_SIM_TOKENS_PER_SECOND,
+    }),
+    { timeoutMs: config.KEEL_PROVIDER_TIMEOUT_MS },
+  );
+
+  const server = new KeelServer({
+    serviceName: 'inference',
+    logger,
+    host: config.KEEL_BIND_HOST,
+    port: config.KEEL_INFERENCE_PORT,
+  });
+  bindInference(server, {
+    follower,
+    providers,
+    publisher,
+    limits: { maxMessages: config.KEEL_MAX_MESSAGES, maxInputChars: config.KEEL_MAX_INPUT_CHARS },
+    logger,
+  });
+  const port = await server.start();
+
+  let stopping = false;
+  // Until both snapshots arrive, health says NOT_SERVING and Complete answers UNAVAILABLE.
+  void follower.whenReady().then(() => {
+    if (stopping) return;
+    server.setServing(true);
+    logger.info({}, 'policy and keys snapshots loaded: serving');
+  });
+
+  return {
+    port,
+    stop: async () => {
+      stopping = true;
+      await server.shutdown();
+      await publisher.stop(PUBLISH_FLUSH_MS);
+      follower.stop();
+      await bus.drain();
+    },
+  };
+}
+
+/** Loads each tokenizer the builtin catalog uses now, not on the first request. */
+function warmTokenizers(): void {
+  const warmed = new Set<string>();
+  for (const model of builtinCatalog(0n).models) {
+    if (warmed.has(model.tokenizer)) continue;
+    warmed.add(model.tokenizer);
+    countTokens(model, 'warm');
+  }
+}

@@ -1,0 +1,63 @@
+import { builtinCatalog, findModel } from '@keel/catalog';
+import { common, durationFromMs, inference, router } from '@keel/contracts';
+import { completedEvent } from './completed-event';
+import type { ChainOutcome } from './fallback';
+
+const { INFERENCE_STATUS_OK: OK, INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
+const simLarge = findModel(builtinCatalog(1n), 'sim-large') as router.Model;
+const decision = router.RouteDecision.fromPartial({
+  functionName: 'support.answer',
+  variantName: 'default',
+  modelChain: ['sim-small', 'sim-large'],
+  policyVersion: 7n,
+  catalogVersion: 3n,
+});
+const attempts = [
+  inference.Attempt.fromPartial({ model: 'sim-small', status: FAILED, errorMessage: 'down' }),
+  inference.Attempt.fromPartial({ model: 'sim-large', status: OK, costNanoUsd: 450n }),
+];
+const base = {
+  inferenceId: '0190f0f0-0000-7000-8000-000000000000',
+  tenantId: 'tenant-a',
+  decision,
+  latencyMs: 12.5,
+  traceId: 'abc',
+  occurredAt: new Date('2025-08-01T00:00:00Z'),
+};
+
+describe('completedEvent', () => {
+  it('describes a served inference', () => {
+    const usage = common.Usage.fromPartial({ inputTokens: 10n, outputTokens: 5n });
+    const outcome: ChainOutcome = {
+      served: { model: simLarge, text: 'hello', usage },
+      attempts,
+      costNanoUsd: 450n,
+    };
+    expect(completedEvent({ ...base, outcome })).toEqual(
+      inference.InferenceCompleted.fromPartial({
+        inferenceId: base.inferenceId,
+        tenantId: 'tenant-a',
+        functionName: 'support.answer',
+        variantName: 'default',
+        model: 'sim-large',
+        attempts,
+        usage,
+        costNanoUsd: 450n,
+        catalogVersion: 3n,
+        policyVersion: 7n,
+        status: OK,
+        outputText: 'hello',
+        latency: durationFromMs(12.5),
+        traceId: 'abc',
+        occurredAt: base.occurredAt,
+      }),
+    );
+  });
+
+  it('describes an inference every model failed: no model, no text, FAILED', () => {
+    const outcome: ChainOutcome = { served: null, attempts, costNanoUsd: 0n };
+    const event = completedEvent({ ...base, outcome });
+    expect(event).toMatchObject({ model: '', outputText: '', status: FAILED, usage: undefined });
+    expect(event.attempts).toEqual(attempts);
+  });
+});

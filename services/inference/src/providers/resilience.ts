@@ -1,0 +1,118 @@
+// How Keel calls a provider, in one place: a timeout bounds each attempt on a model (its
+// retries included), transient failures are retried with exponential backoff, and a circuit
+// breaker per model stops calling a model that keeps failing until it has had time to recover.
+import type { router } from '@keel/contracts';
+import {
+  BrokenCircuitError,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  type IPolicy,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import { ProviderError, type ProviderRequest, type ProviderResponse } from './provider';
+import type { ProviderRegistry } from './registry';
+
+export interface ResilienceOptions {
+  /** The longest one attempt on one model may take, retries included. */
+  timeoutMs: number;
+  /** Retries after a transient failure; default 2. */
+  retries?: number;
+  /** The first retry's delay, doubling with jitter up to 1 s; default 50 ms. */
+  retryDelayMs?: number;
+  /** Consecutive transient failures that open a model's circuit; default 5. */
+  breakerFailures?: number;
+  /** How long an open circuit refuses calls before it lets one through; default 10 s. */
+  breakerOpenMs?: number;
+}
+
+/**
+ * A failure that may pass: what the provider called transient, and anything an adapter did
+ * not classify (a dropped connection, an aborted request). An open circuit and an elapsed
+ * timeout are outcomes of this policy, not of the provider, so they are never retried.
+ */
+function isTransient(error: Error): boolean {
+  if (error instanceof ProviderError) return error.transient;
+  return !(error instanceof BrokenCircuitError || error instanceof TaskCancelledError);
+}
+
+/** A transient failure that says the model is down for everyone, not only for this call. */
+function isOutage(error: Error): boolean {
+  return isTransient(error) && (!(error instanceof ProviderError) || error.outage);
+}
+
+export class ResilientProviders {
+  private readonly policies = new Map<string, IPolicy>();
+  private readonly options: Required<ResilienceOptions>;
+
+  constructor(
+    private readonly registry: ProviderRegistry,
+    options: ResilienceOptions,
+  ) {
+    this.options = {
+      retries: 2,
+      retryDelayMs: 50,
+      breakerFailures: 5,
+      breakerOpenMs: 10_000,
+      ...options,
+    };
+  }
+
+  /** One attempt on `model`; failures come out as ProviderError with a message a person can act on. */
+  async complete(
+    model: router.Model,
+    request: Omit<ProviderRequest, 'model' | 'signal'>,
+  ): Promise<ProviderResponse> {
+    const adapter = this.registry.get(model.provider);
+    if (!adapter) {
+      throw new ProviderError(`no adapter serves provider '${model.provider}'`, {
+        transient: false,
+      });
+    }
+    try {
+      return await this.policyFor(model.name).execute(({ signal }) =>
+        adapter.complete({ ...request, model, signal }),
+      );
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        throw new ProviderError(
+          `circuit open: ${model.name} failed repeatedly and is skipped until it recovers`,
+          { transient: true, cause: error },
+        );
+      }
+      if (error instanceof TaskCancelledError) {
+        throw new ProviderError(`timed out after ${this.options.timeoutMs} ms`, {
+          transient: true,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** The model's policy, built on its first call: its breaker's state lives as long as Keel runs. */
+  private policyFor(modelName: string): IPolicy {
+    let policy = this.policies.get(modelName);
+    if (!policy) {
+      const { timeoutMs, retries, retryDelayMs, breakerFailures, breakerOpenMs } = this.options;
+      policy = wrap(
+        timeout(timeoutMs, TimeoutStrategy.Aggressive),
+        retry(handleWhen(isTransient), {
+          maxAttempts: retries,
+          backoff: new ExponentialBackoff({ initialDelay: retryDelayMs, maxDelay: 1_000 }),
+        }),
+        circuitBreaker(handleWhen(isOutage), {
+          halfOpenAfter: breakerOpenMs,
+          breaker: new ConsecutiveBreaker(breakerFailures),
+        }),
+      );
+      this.policies.set(modelName, policy);
+    }
+    return policy;
+  }
+}

@@ -1,0 +1,124 @@
+import { builtinCatalog, countChatTokens, countTokens, findModel } from '@keel/catalog';
+import { common, router } from '@keel/contracts';
+import { ProviderError } from '../provider';
+import { SimProvider } from './provider';
+
+const { MESSAGE_ROLE_USER: USER, MESSAGE_ROLE_SYSTEM: SYSTEM } = common.MessageRole;
+const catalog = builtinCatalog(1n);
+const simSmall = findModel(catalog, 'sim-small') as router.Model;
+const simLarge = findModel(catalog, 'sim-large') as router.Model;
+const chat = (...contents: string[]) =>
+  contents.map((content, i) =>
+    common.ChatMessage.fromPartial({
+      role: i === 0 && contents.length > 1 ? SYSTEM : USER,
+      content,
+    }),
+  );
+const instant = new SimProvider({ latencyMs: 0, tokensPerSecond: 0 });
+const ask = (
+  messages: common.ChatMessage[],
+  model = simSmall,
+  maxTokens = 512,
+  provider = instant,
+  signal = new AbortController().signal,
+) => provider.complete({ model, messages, maxTokens, signal });
+
+describe('SimProvider', () => {
+  const question = chat('You answer support questions.', 'How do I rotate my billing API key?');
+
+  it('answers the same conversation to the same model with the same text', async () => {
+    const first = await ask(question);
+    const second = await ask(
+      chat('You answer support questions.', 'How do I rotate my billing API key?'),
+    );
+    expect(first.text).not.toBe('');
+    expect(second).toEqual(first);
+  });
+
+  it('answers differently to another model or another question', async () => {
+    const small = await ask(question);
+    expect((await ask(question, simLarge)).text).not.toBe(small.text);
+    expect((await ask(chat('What is the refund policy?'))).text).not.toBe(small.text);
+  });
+
+  it('writes a plausible answer about the question', async () => {
+    const { text } = await ask(question);
+    expect(text).toMatch(/^You asked about rotate and billing\. [A-Z]/);
+    expect(text).toMatch(/\.$/);
+  });
+
+  it('counts usage with the catalog tokenizer', async () => {
+    const { text, usage } = await ask(question);
+    expect(usage).toEqual({
+      inputTokens: BigInt(countChatTokens(simSmall, question).tokens),
+      outputTokens: BigInt(countTokens(simSmall, text).tokens),
+      cachedInputTokens: 0n,
+      estimated: false,
+    });
+    // o200k_base: 3 to prime the reply + 3 per message + 'user' (1) + 'Hello' (1).
+    expect((await ask(chat('Hello'))).usage.inputTokens).toBe(8n);
+  });
+
+  it('passes an estimated count through for a model without a tokenizer', async () => {
+    const noTokenizer = router.Model.fromPartial({ name: 'sim-plain', provider: 'sim' });
+    const { usage } = await ask(question, noTokenizer);
+    expect(usage.estimated).toBe(true);
+    expect(usage.outputTokens).toBeGreaterThan(0n);
+  });
+
+  it('never answers more than max_tokens tokens', async () => {
+    for (const maxTokens of [1, 3, 7, 20]) {
+      const { text, usage } = await ask(question, simSmall, maxTokens);
+      expect(countTokens(simSmall, text).tokens).toBeLessThanOrEqual(maxTokens);
+      expect(usage.outputTokens).toBeLessThanOrEqual(BigInt(maxTokens));
+    }
+    const full = await ask(question);
+    const cut = await ask(question, simSmall, 7);
+    expect(full.text.startsWith(cut.text)).toBe(true);
+  });
+
+  it('answers [sim:empty] with no text and 0 output tokens', async () => {
+    const { text, usage } = await ask(chat('Say nothing [sim:empty]'));
+    expect(text).toBe('');
+    expect(usage.outputTokens).toBe(0n);
+    expect(usage.inputTokens).toBeGreaterThan(0n);
+  });
+
+  it('fails [sim:fail] with a transient provider error', async () => {
+    const failure = ask(chat('Fail please [sim:fail]'));
+    await expect(failure).rejects.toThrow(ProviderError);
+    await expect(failure).rejects.toMatchObject({
+      transient: true,
+      outage: false,
+      message: 'sim: sim-small is unavailable (simulated 503)',
+    });
+  });
+
+  it('fails [sim:fail=<model>] only for that model', async () => {
+    const messages = chat('Which model? [sim:fail=sim-small]');
+    await expect(ask(messages, simSmall)).rejects.toThrow(/sim-small is unavailable/);
+    await expect(ask(messages, simLarge)).resolves.toMatchObject({ text: expect.any(String) });
+  });
+
+  it('reads directives from the last user message only', async () => {
+    const earlier = [
+      common.ChatMessage.fromPartial({ role: USER, content: '[sim:fail]' }),
+      common.ChatMessage.fromPartial({ role: USER, content: 'and now answer' }),
+    ];
+    await expect(ask(earlier)).resolves.toMatchObject({ text: expect.any(String) });
+  });
+
+  it('stops waiting as soon as the attempt is abandoned', async () => {
+    const slow = new SimProvider({ latencyMs: 60_000, tokensPerSecond: 0 });
+    const abandon = new AbortController();
+    const pending = ask(question, simSmall, 512, slow, abandon.signal);
+    abandon.abort();
+    await expect(pending).rejects.toThrow(/abandoned/);
+  });
+
+  it('waits for its latency and generation rate before answering', async () => {
+    const paced = new SimProvider({ latencyMs: 5, tokensPerSecond: 10_000 });
+    const answered = await ask(question, simSmall, 512, paced);
+    expect(answered).toEqual(await ask(question));
+  });
+});

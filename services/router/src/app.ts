@@ -1,0 +1,89 @@
+// The router: the control plane. It owns tenants, API keys, functions and the model catalog,
+// and publishes the policy and keys snapshots every service routes and authenticates with.
+import { connectBus, type Bus } from '@keel/bus';
+import { builtinCatalog } from '@keel/catalog';
+import { router } from '@keel/contracts';
+import { KeelServer } from '@keel/kit';
+import { SnapshotFollower, openSnapshotBuckets } from '@keel/snapshots';
+import { connectStore, type Store } from '@keel/store';
+import type { Logger } from '@keel/telemetry';
+import { ensureBootstrapKey } from './bootstrap';
+import type { RouterConfig } from './config';
+import type { RouterDeps } from './deps';
+import { routerService } from './server';
+import { Catalogs } from './snapshots/catalog';
+import { SnapshotPublisher } from './snapshots/publisher';
+import { routerIndexes, routerStore } from './store/router-store';
+
+export interface RouterApp {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startRouter(config: RouterConfig, logger: Logger): Promise<RouterApp> {
+  let store: Store | null = null;
+  let bus: Bus | null = null;
+  let follower: SnapshotFollower | null = null;
+  const release = async () => {
+    follower?.stop();
+    await bus?.drain();
+    await store?.close();
+  };
+
+  try {
+    store = await connectStore({
+      url: config.MONGO_URL,
+      dbPrefix: config.KEEL_DB_PREFIX,
+      service: 'router',
+    });
+    await store.ensureIndexes(routerIndexes);
+    bus = await connectBus({
+      servers: config.NATS_URL,
+      name: 'router',
+      prefix: config.KEEL_BUS_PREFIX,
+      logger,
+    });
+    const buckets = await openSnapshotBuckets(bus);
+
+    const catalogs = new Catalogs(buckets.catalog);
+    const catalog = await catalogs.publish(builtinCatalog(0n));
+    logger.info({ catalog_version: catalog.version.toString() }, 'model catalog current');
+
+    follower = await SnapshotFollower.follow(buckets, logger);
+    const records = routerStore(store);
+    const publisher = new SnapshotPublisher({
+      buckets,
+      store: records,
+      catalogs,
+      follower,
+      logger,
+    });
+    await publisher.publishAll();
+    await follower.whenReady();
+
+    const deps: RouterDeps = { store: records, catalogs, publisher, follower };
+    if (config.KEEL_BOOTSTRAP_KEY_FILE) {
+      await ensureBootstrapKey(deps, config.KEEL_BOOTSTRAP_KEY_FILE, logger);
+    }
+
+    const server = new KeelServer({
+      serviceName: 'router',
+      logger,
+      host: config.KEEL_BIND_HOST,
+      port: config.KEEL_ROUTER_PORT,
+    });
+    server.addService(router.RouterServiceService, routerService(deps, logger));
+    const port = await server.start();
+    server.setServing(true);
+    return {
+      port,
+      stop: async () => {
+        await server.shutdown();
+        await release();
+      },
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}

@@ -1,0 +1,6 @@
+import type { router } from '@keel/contracts';
+import type { RouterDeps } from '../deps';
+
+export async function getCatalogRpc(deps: RouterDeps): Promise<router.GetCatalogResponse> {
+  return { catalog: await deps.catalogs.current() };
+}

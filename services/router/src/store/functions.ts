@@ -1,0 +1,73 @@
+import type { router } from '@keel/contracts';
+import { insertOnce, isDuplicateKeyError } from '@keel/store';
+import type { Collection } from 'mongodb';
+
+export interface VariantDoc {
+  variant_name: string;
+  model_chain: string[];
+  default_max_tokens: number;
+}
+
+export interface FunctionDoc {
+  tenant_id: string;
+  function_name: string;
+  variants: VariantDoc[];
+  /** `{ fixed: { variant_name } }`; the only policy so far. */
+  policy: { fixed?: { variant_name: string } };
+  updated_at: Date;
+}
+
+export function functionDoc(fn: router.KeelFunction): FunctionDoc {
+  const fixed = fn.policy?.fixed;
+  return {
+    tenant_id: fn.tenantId,
+    function_name: fn.functionName,
+    variants: fn.variants.map((variant) => ({
+      variant_name: variant.variantName,
+      model_chain: [...variant.modelChain],
+      default_max_tokens: variant.defaultMaxTokens,
+    })),
+    policy: fixed ? { fixed: { variant_name: fixed.variantName } } : {},
+    updated_at: fn.updatedAt ?? new Date(),
+  };
+}
+
+export function functionOf(doc: FunctionDoc): router.KeelFunction {
+  return {
+    tenantId: doc.tenant_id,
+    functionName: doc.function_name,
+    variants: doc.variants.map((variant) => ({
+      variantName: variant.variant_name,
+      modelChain: [...variant.model_chain],
+      defaultMaxTokens: variant.default_max_tokens,
+    })),
+    policy: doc.policy.fixed ? { fixed: { variantName: doc.policy.fixed.variant_name } } : {},
+    updatedAt: doc.updated_at,
+  };
+}
+
+export class FunctionStore {
+  constructor(private readonly collection: Collection<FunctionDoc>) {}
+
+  /** Stores the function unless one of that name exists: a retried creation changes nothing. */
+  async insertOnce(doc: FunctionDoc): Promise<void> {
+    await insertOnce(this.collection, doc);
+  }
+
+  /** Creates or replaces the tenant's function of that name. */
+  async put(doc: FunctionDoc): Promise<void> {
+    const filter = { tenant_id: doc.tenant_id, function_name: doc.function_name };
+    try {
+      await this.collection.replaceOne(filter, doc, { upsert: true });
+    } catch (error) {
+      // Two first writes of one function raced to insert it: the loser replaces the winner's.
+      if (!isDuplicateKeyError(error)) throw error;
+      await this.collection.replaceOne(filter, doc);
+    }
+  }
+
+  async all(): Promise<router.KeelFunction[]> {
+    const docs = await this.collection.find({}).toArray();
+    return docs.map(functionOf);
+  }
+}
