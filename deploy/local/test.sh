@@ -20,7 +20,7 @@ trap 'rm -f "$report"' EXIT
 status=0
 $bin/jest --ci --json --outputFile="$report" "$@" || status=$?
 node -e '
-const r = require(process.argv[1]);
+const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
 console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`);
 ' "$report" || true
 exit "$status"
