@@ -41,7 +41,7 @@ export async function startLocalServers(options: LocalServerOptions): Promise<Lo
   const cacheDir = options.cacheDir ?? defaultCacheDir(env);
   const started: ChildProcess[] = [];
   const stop = async () => {
-    await Promise.all(started.map(stopProcess));
+    await Promise.all(started.map((child) => stopProcess(child)));
   };
   try {
     const natsUrl = await ensureNats(env, options.dataDir, log, started);
@@ -234,11 +234,12 @@ function launch(binary: string, args: string[], dataDir: string, name: string): 
   return child;
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL if the process is still there after `graceMs`. */
+export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
 }

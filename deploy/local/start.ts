@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { waitUntilServing } from './health';
-import { startLocalServers } from './servers';
+import { startLocalServers, stopProcess } from './servers';
 import { SERVICES, portOf, portVariable, repoRoot, spawnService } from './services';
 
 const stateDir = path.join(repoRoot, '.keel');
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log('keel: stopping');
-    await Promise.all([...children.values()].map(stopChild));
+    await Promise.all([...children.values()].map((child) => stopProcess(child, 10_000)));
     await servers.stop();
     process.exit(code);
   };
@@ -74,15 +74,6 @@ async function main(): Promise<void> {
   console.log('  KEEL_API_KEY=<the key printed last> npm run -s keel -- complete "Hello, Keel"');
   console.log('');
   console.log('Ctrl-C stops everything.');
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 main().catch((error: unknown) => {
