@@ -1,21 +1,31 @@
 // Latency of sequential Complete calls: one client, one channel, the sim model at zero
-// latency, router + inference + billing + evaluation running as real processes.
-//   npm run bench:complete [-- <calls> <warm-up calls>]
+// latency, the services running as real processes on the local servers.
+//   npm run bench:complete [-- --calls 1000 --warm-up 100 --services router,inference,billing,evaluation]
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import fs from 'node:fs';
+import { parseArgs } from 'node:util';
 import { startLocalServers } from '../../deploy/local/servers';
+import type { ServiceName } from '../../deploy/local/services';
 import { startCluster } from '../support/cluster';
 import { clientsOf, userMessage } from '../support/clients';
 
 async function main(): Promise<void> {
-  const calls = Number(process.argv[2] ?? 1000);
-  const warmUp = Number(process.argv[3] ?? 100);
+  const { values } = parseArgs({
+    options: {
+      calls: { type: 'string', default: '1000' },
+      'warm-up': { type: 'string', default: '100' },
+      services: { type: 'string', default: 'router,inference,billing,evaluation' },
+    },
+  });
+  const calls = Number(values.calls);
+  const warmUp = Number(values['warm-up']);
+  const services = values.services.split(',') as ServiceName[];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-bench-'));
   const servers = await startLocalServers({ dataDir });
   process.env.NATS_URL = servers.natsUrl;
   process.env.MONGO_URL = servers.mongoUrl;
-  const cluster = await startCluster(['router', 'inference', 'billing', 'evaluation']);
+  const cluster = await startCluster(services);
   const clients = clientsOf(cluster.address('router'), cluster.address('inference'));
   try {
     const tenant = await clients.createTenant(cluster.adminKey(), 'bench');
@@ -42,7 +52,8 @@ async function main(): Promise<void> {
       latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)];
     const mean = latencies.reduce((sum, value) => sum + value, 0) / latencies.length;
     console.log(
-      `${calls} sequential Complete calls after ${warmUp} warm-up calls (sim, 0 ms latency)`,
+      `${calls} sequential Complete calls after ${warmUp} warm-up calls ` +
+        `(sim, 0 ms latency; running: ${services.join(', ')})`,
     );
     console.log(
       `p50 ${at(0.5).toFixed(2)} ms  p90 ${at(0.9).toFixed(2)} ms  p99 ${at(0.99).toFixed(2)} ms  ` +
