@@ -96,6 +96,11 @@ async function ensureMongo(
   }
   const port = 27017;
   const url = `mongodb://127.0.0.1:${port}`;
+  if (await portTaken('127.0.0.1', port)) {
+    throw new Error(
+      `127.0.0.1:${port} is taken by something that does not answer as MongoDB; set MONGO_URL`,
+    );
+  }
   const mongod = which('mongod');
   if (mongod) {
     const dbPath = path.join(dataDir, 'mongod');
@@ -231,12 +236,14 @@ function launch(binary: string, args: string[], dataDir: string, name: string): 
   const logFile = fs.openSync(path.join(dataDir, `${name}.log`), 'a');
   const child = spawn(binary, args, { stdio: ['ignore', logFile, logFile] });
   fs.closeSync(logFile);
+  // A failed spawn is reported by the wait for the server to answer, not as a crash here.
+  child.once('error', (error) => process.stderr.write(`${name}: ${error.message}\n`));
   return child;
 }
 
 /** SIGTERM, then SIGKILL if the process is still there after `graceMs`. */
 export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -262,6 +269,20 @@ export function freePort(): Promise<number> {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** True when something accepts TCP connections on the port. */
+function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (taken: boolean) => {
+      socket.destroy();
+      resolve(taken);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => done(true));
   });
 }
 

@@ -5,10 +5,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { eventually } from '@keel/testing';
 import { startLocalServers } from '../../deploy/local/servers';
 import type { ServiceName } from '../../deploy/local/services';
 import { startCluster } from '../support/cluster';
 import { clientsOf, userMessage } from '../support/clients';
+
+interface Options {
+  calls: number;
+  warmUp: number;
+  services: ServiceName[];
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -18,28 +25,32 @@ async function main(): Promise<void> {
       services: { type: 'string', default: 'router,inference,billing,evaluation' },
     },
   });
-  const calls = Number(values.calls);
-  const warmUp = Number(values['warm-up']);
-  const services = values.services.split(',') as ServiceName[];
+  const options = {
+    calls: Number(values.calls),
+    warmUp: Number(values['warm-up']),
+    services: values.services.split(',') as ServiceName[],
+  };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-bench-'));
   const servers = await startLocalServers({ dataDir });
   process.env.NATS_URL = servers.natsUrl;
   process.env.MONGO_URL = servers.mongoUrl;
+  process.env.KEEL_SIM_LATENCY_MS = '0';
+  try {
+    await measure(options);
+  } finally {
+    await servers.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function measure({ calls, warmUp, services }: Options): Promise<void> {
   const cluster = await startCluster(services);
   const clients = clientsOf(cluster.address('router'), cluster.address('inference'));
   try {
     const tenant = await clients.createTenant(cluster.adminKey(), 'bench');
     const key = tenant.apiKeySecret;
     const request = (i: number) => ({ messages: [userMessage(`Benchmark question ${i}?`)] });
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await clients.complete(key, request(0));
-        break;
-      } catch (error) {
-        if (attempt > 100) throw error; // the new key has not reached inference yet
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
+    await eventually(() => clients.complete(key, request(0)), { what: 'the new key at inference' });
     for (let i = 0; i < warmUp; i++) await clients.complete(key, request(i));
     const latencies: number[] = [];
     for (let i = 0; i < calls; i++) {
@@ -62,8 +73,6 @@ async function main(): Promise<void> {
   } finally {
     clients.close();
     await cluster.shutdown();
-    await servers.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

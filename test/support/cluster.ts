@@ -75,6 +75,7 @@ export async function startCluster(services: ServiceName[]): Promise<Cluster> {
         throw new Error(`${service} ended (${how}) before serving:\n${tail(logFile(service))}`);
       });
       await Promise.race([waitUntilServing(address(service), 60_000), died]);
+      // `died` rejects whenever the service ends; that is an error only before it served.
       died.catch(() => undefined);
     },
     async stop(service) {

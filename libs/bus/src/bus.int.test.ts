@@ -329,11 +329,14 @@ describe('publish and consume', () => {
     const { logger, lines } = captureLogs();
     const bus = await openBus(uniqueName('t'), logger);
     const attempts: number[] = [];
+    const deliveredAt: number[] = [];
+    const delays = (deliveryCount: number) => 50 * deliveryCount;
     await bus.consume(contract, {
       durable,
       ackWaitMs: ACK_WAIT_MS,
-      nakDelayMs: (deliveryCount) => 50 * deliveryCount,
+      nakDelayMs: delays,
       handler: async (message, delivery) => {
+        deliveredAt.push(performance.now());
         attempts.push(delivery.deliveryCount);
         if (delivery.deliveryCount < 3) throw new Error('store unavailable');
         await storeInference(message);
@@ -347,6 +350,8 @@ describe('publish and consume', () => {
 
     expect(info.ack_floor.stream_seq).toBe(seq);
     expect(attempts).toEqual([1, 2, 3]);
+    expect(deliveredAt[1] - deliveredAt[0]).toBeGreaterThanOrEqual(delays(1));
+    expect(deliveredAt[2] - deliveredAt[1]).toBeGreaterThanOrEqual(delays(2));
     expect(await storedCount(message)).toBe(1);
     const retries = lines.filter(
       (line) => line.msg === 'handler failed: the message will be redelivered',
@@ -416,6 +421,95 @@ describe('publish and consume', () => {
     expect(handled.sort()).toEqual(messages.map((message) => message.inferenceId).sort());
   });
 
+  it('delivers each message once when messages wait behind a busy handler', async () => {
+    const bus = await openBus(uniqueName('t'));
+    const messages = Array.from({ length: 4 }, () => completed());
+    let last = 0;
+    for (const message of messages) {
+      last = (await bus.publish(contract, message, { msgId: message.inferenceId })).seq;
+    }
+    const deliveries: Delivery[] = [];
+
+    await bus.consume(contract, {
+      durable,
+      concurrency: 1,
+      ackWaitMs: ACK_WAIT_MS,
+      handler: async (message, delivery) => {
+        deliveries.push(delivery);
+        await new Promise((resolve) => setTimeout(resolve, ACK_WAIT_MS * 0.7));
+        await storeInference(message);
+      },
+    });
+    await settledThrough(bus, last);
+    await pastAckWait();
+
+    const info = await consumerInfo(bus);
+    expect(info.num_redelivered).toBe(0);
+    expect(info.num_ack_pending).toBe(0);
+    expect(deliveries.map((delivery) => delivery.deliveryCount)).toEqual([1, 1, 1, 1]);
+    expect(deliveries.map((delivery) => delivery.msgId).sort()).toEqual(
+      messages.map((message) => message.inferenceId).sort(),
+    );
+  });
+
+  it('keeps a handler running longer than the ack wait from being redelivered', async () => {
+    const bus = await openBus(uniqueName('t'));
+    const deliveries: Delivery[] = [];
+    await bus.consume(contract, {
+      durable,
+      ackWaitMs: ACK_WAIT_MS,
+      handler: async (message, delivery) => {
+        deliveries.push(delivery);
+        await new Promise((resolve) => setTimeout(resolve, ACK_WAIT_MS * 2.5));
+        await storeInference(message);
+      },
+    });
+    const message = completed();
+
+    const { seq } = await bus.publish(contract, message, { msgId: message.inferenceId });
+    await settledThrough(bus, seq);
+    await pastAckWait();
+
+    const info = await consumerInfo(bus);
+    expect(info.num_redelivered).toBe(0);
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0].deliveryCount).toBe(1);
+    expect(await storedCount(message)).toBe(1);
+  });
+
+  it('re-creates a durable deleted on the server and goes on consuming, and says so', async () => {
+    const { logger, lines } = captureLogs();
+    const bus = await openBus(uniqueName('t'), logger);
+    const received: string[] = [];
+    await bus.consume(contract, {
+      durable,
+      ackWaitMs: ACK_WAIT_MS,
+      handler: async (message) => {
+        received.push(message.inferenceId);
+      },
+    });
+    const before = completed();
+    await bus.publish(contract, before, { msgId: before.inferenceId });
+    await eventually(() => received.includes(before.inferenceId), { what: 'the first message' });
+
+    const jsm = await jetstreamManager(bus.connection);
+    await jsm.consumers.delete(streamOf('inference', bus.prefix).name, durable);
+    const after = completed();
+    await bus.publish(contract, after, { msgId: after.inferenceId });
+
+    await eventually(() => received.includes(after.inferenceId), {
+      what: 'the message published after the durable was deleted',
+    });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: pino.levels.values.error,
+        msg: 'consumer stopped pulling messages: re-creating the durable and resubscribing',
+        durable,
+      }),
+    );
+    expect((await consumerInfo(bus)).config.durable_name).toBe(durable);
+  });
+
   it('lets a handler in flight finish and ack when the bus drains', async () => {
     const prefix = uniqueName('t');
     const bus = await connectBus({
@@ -424,6 +518,7 @@ describe('publish and consume', () => {
       prefix,
       logger: captureLogs().logger,
     });
+    buses.push(bus);
     await bus.ensureStreams(['inference']);
     let markStarted!: () => void;
     const started = new Promise<void>((resolve) => (markStarted = resolve));

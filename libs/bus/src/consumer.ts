@@ -1,8 +1,11 @@
 // A durable pull consumer: at most `concurrency` handlers at once, ack after the handler's
-// write, terminate what can never succeed, redeliver the rest after a growing delay.
+// write, terminate what can never succeed, redeliver the rest after a growing delay. It pulls
+// only as many messages as it has free handlers (a pulled message's ack wait is running), tells
+// the server a running handler is still working, and re-creates a durable that disappears.
 import type { EventContract } from '@keel/contracts';
 import {
   AckPolicy,
+  type Consumer,
   type ConsumerMessages,
   DeliverPolicy,
   type JetStreamClient,
@@ -14,7 +17,7 @@ import {
 } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/nats-core';
 import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { exponentialNakDelay } from './backoff';
+import { exponentialNakDelay, pause, restartDelay } from './backoff';
 import { PoisonMessageError } from './errors';
 import type { BusLogger } from './logger';
 import { busTracer, extractTraceContext } from './trace-context';
@@ -58,6 +61,8 @@ export interface ConsumerTarget {
 
 const DEFAULT_ACK_WAIT_MS = 30_000;
 const DEFAULT_CONCURRENCY = 8;
+/** How long one pull request waits for messages before the next one replaces it. */
+const PULL_EXPIRES_MS = 5_000;
 
 export async function startConsumer<T>(
   target: ConsumerTarget,
@@ -68,10 +73,16 @@ export async function startConsumer<T>(
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
+  const consumer = await openDurable(target, options);
+  return new DurableConsumer(target, contract, options, concurrency, consumer);
+}
+
+async function openDurable(
+  target: ConsumerTarget,
+  options: Pick<ConsumeOptions<unknown>, 'durable' | 'ackWaitMs' | 'maxDeliver'>,
+): Promise<Consumer> {
   await ensureDurable(target, options);
-  const consumer = await target.js.consumers.get(target.stream, options.durable);
-  const messages = await consumer.consume({ max_messages: concurrency });
-  return new DurableConsumer(target, contract, options, concurrency, messages);
+  return target.js.consumers.get(target.stream, options.durable);
 }
 
 /** Creates the durable, or brings an existing one's ack wait and max deliver up to date. */
@@ -105,6 +116,9 @@ async function ensureDurable(
 class DurableConsumer<T> implements Subscription {
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
+  private markStopping!: () => void;
+  private readonly stopRequested = new Promise<void>((resolve) => (this.markStopping = resolve));
+  private batch: ConsumerMessages | null = null;
   private readonly pulled: Promise<void>;
 
   constructor(
@@ -112,22 +126,55 @@ class DurableConsumer<T> implements Subscription {
     private readonly contract: EventContract<T>,
     private readonly options: ConsumeOptions<T>,
     private readonly concurrency: number,
-    private readonly messages: ConsumerMessages,
+    private consumer: Consumer,
   ) {
     this.pulled = this.pull();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.messages.close();
+    this.markStopping();
+    await this.batch?.close();
     await this.pulled;
     await Promise.all(this.inFlight);
   }
 
+  /** Pulls for the free handlers until stopped; a pull that fails re-creates the durable. */
   private async pull(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      if (this.target.connection.isClosed()) {
+        this.target.logger.error(this.fields(), 'consumer stopped: the NATS connection is closed');
+        return;
+      }
+      try {
+        await this.pullBatch();
+        failures = 0;
+      } catch (error) {
+        if (this.stopping) return;
+        failures += 1;
+        this.target.logger.error(
+          { ...this.fields(), attempt: failures, err: error },
+          'consumer stopped pulling messages: re-creating the durable and resubscribing',
+        );
+        await pause(restartDelay(failures), this.stopRequested);
+        await this.reopen();
+      }
+    }
+  }
+
+  /** One pull request for as many messages as there are free handlers; each starts at once. */
+  private async pullBatch(): Promise<void> {
+    while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+    if (this.stopping) return;
+    const batch = await this.consumer.fetch({
+      max_messages: this.concurrency - this.inFlight.size,
+      expires: PULL_EXPIRES_MS,
+    });
+    this.batch = batch;
+    if (this.stopping) await batch.close();
     try {
-      for await (const msg of this.messages) {
-        while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+      for await (const msg of batch) {
         if (this.stopping) {
           // Pulled but not started: hand it back now rather than after the ack wait.
           this.signal(msg, () => msg.nak());
@@ -136,12 +183,26 @@ class DurableConsumer<T> implements Subscription {
         const task = this.process(msg).finally(() => this.inFlight.delete(task));
         this.inFlight.add(task);
       }
+    } finally {
+      this.batch = null;
+    }
+  }
+
+  /** Re-creates the durable if it was deleted (handlers are idempotent: it starts over). */
+  private async reopen(): Promise<void> {
+    if (this.stopping || this.target.connection.isClosed()) return;
+    try {
+      this.consumer = await openDurable(this.target, this.options);
     } catch (error) {
       this.target.logger.error(
-        { subject: this.target.subject, durable: this.options.durable, err: error },
-        'consumer stopped pulling messages',
+        { ...this.fields(), err: error },
+        'could not re-create the durable: retrying',
       );
     }
+  }
+
+  private fields() {
+    return { subject: this.target.subject, durable: this.options.durable };
   }
 
   private process(msg: JsMsg): Promise<void> {
@@ -163,13 +224,23 @@ class DurableConsumer<T> implements Subscription {
       { kind: SpanKind.CONSUMER, attributes },
       extractTraceContext(msg.headers),
       async (span) => {
+        const progress = this.reportProgress(msg);
         try {
           await this.settle(msg, delivery, span);
         } finally {
+          clearInterval(progress);
           span.end();
         }
       },
     );
+  }
+
+  /** Resets the server's ack timer while the handler runs, so a slow handler is not redelivered. */
+  private reportProgress(msg: JsMsg): NodeJS.Timeout {
+    const ackWaitMs = this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    return setInterval(() => {
+      if (!this.target.connection.isClosed()) this.signal(msg, () => msg.working());
+    }, ackWaitMs / 2);
   }
 
   private async settle(msg: JsMsg, delivery: Delivery, span: Span): Promise<void> {

@@ -1,6 +1,6 @@
 import { common, router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
-import { costOf } from './cost';
+import { costOf, isBilled } from './cost';
 
 const price = (input: bigint, output: bigint, cachedInput = 0n) =>
   router.ModelPrice.fromPartial({
@@ -81,5 +81,18 @@ describe('costOf', () => {
     expect(() => costOf(price(-1n, 0n), usage(1n, 0n))).toThrow(
       /price.input_nano_usd_per_mtok: must not be negative/,
     );
+  });
+});
+
+describe('isBilled', () => {
+  it('bills a call with any input or output tokens', () => {
+    expect(isBilled(usage(10n, 0n))).toBe(true);
+    expect(isBilled(usage(0n, 3n))).toBe(true);
+    expect(isBilled(usage(10n, 5n, 10n))).toBe(true);
+  });
+
+  it('bills no call without tokens or without usage', () => {
+    expect(isBilled(usage(0n, 0n))).toBe(false);
+    expect(isBilled(undefined)).toBe(false);
   });
 });

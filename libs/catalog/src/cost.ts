@@ -4,6 +4,14 @@ import { InvalidArgumentError } from '@keel/errors';
 const TOKENS_PER_MTOK = 1_000_000n;
 
 /**
+ * Whether a call is billed: it is when its usage has any input or output tokens, whether or
+ * not it succeeded, since a provider that read the prompt and then failed still charges for it.
+ */
+export function isBilled(usage: common.Usage | undefined): boolean {
+  return usage !== undefined && usage.inputTokens + usage.outputTokens > 0n;
+}
+
+/**
  * What one model call (one line item of the ledger) cost, in nano-USD, under one rounding rule.
  *
  * The exact cost in nano-USD × 1,000,000 is the sum of:

@@ -1,5 +1,5 @@
-// The model catalog: models, prices, what a call costs, and how many tokens a text is.
+// The model catalog: models, prices, what a call costs and whether it is billed, and how many tokens a text is.
 export { BUILTIN_DEFAULT_MODEL, builtinCatalog } from './builtin';
 export { findModel, sameModels } from './models';
-export { costOf } from './cost';
+export { costOf, isBilled } from './cost';
 export { countChatTokens, countTokens, type TokenCount } from './tokens';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { newApiKey, parseApiKey } from './api-key';
+import { newApiKey, parseApiKey, verifySecret } from './api-key';
 
 describe('newApiKey', () => {
   it('makes a token keel_<16 hex>_<64 hex> with the SHA-256 of its secret', () => {
@@ -37,5 +37,24 @@ describe('parseApiKey', () => {
     ['surrounding text', ` keel_${keyId}_${secret}`],
   ])('refuses %s', (_label, token) => {
     expect(parseApiKey(token)).toBeNull();
+  });
+});
+
+describe('verifySecret', () => {
+  it('accepts the secret a digest was stored for', () => {
+    const key = newApiKey();
+    expect(verifySecret(key.secret, key.secretSha256)).toBe(true);
+    expect(verifySecret(key.secret, new Uint8Array(key.secretSha256))).toBe(true);
+  });
+
+  it('refuses another secret', () => {
+    const key = newApiKey();
+    expect(verifySecret(newApiKey().secret, key.secretSha256)).toBe(false);
+  });
+
+  it('refuses a digest of another length instead of throwing', () => {
+    const key = newApiKey();
+    expect(verifySecret(key.secret, new Uint8Array())).toBe(false);
+    expect(verifySecret(key.secret, key.secretSha256.subarray(0, 16))).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 // keel_<key id: 16 hex>_<secret: 64 hex>; hex never contains '_', so the token splits cleanly.
 const API_KEY = /^keel_([0-9a-f]{16})_([0-9a-f]{64})$/;
@@ -24,4 +24,10 @@ export function parseApiKey(token: string): { keyId: string; secret: string } | 
 /** The digest stored for a secret: SHA-256 of its text. */
 export function sha256(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
+}
+
+/** Whether `secret` is the one `digest` was stored for, compared in constant time. */
+export function verifySecret(secret: string, digest: Uint8Array): boolean {
+  const actual = sha256(secret);
+  return actual.length === digest.length && timingSafeEqual(actual, digest);
 }

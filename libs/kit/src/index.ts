@@ -1,7 +1,7 @@
 // Keel's gRPC server kit: the server with health and reflection, API key auth, one mapping
 // from errors to status codes, the unary handler wrapper and graceful shutdown.
 export { KeelServer } from './server';
-export { newApiKey, parseApiKey } from './api-key';
+export { newApiKey, parseApiKey, verifySecret } from './api-key';
 export { KeyRing, type Principal } from './key-ring';
 export { toStatus } from './status';
 export { unary, type UnaryContext } from './unary';

@@ -1,8 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 import { router } from '@keel/contracts';
 import { PermissionDeniedError, UnauthenticatedError, UnavailableError } from '@keel/errors';
-import { parseApiKey, sha256 } from './api-key';
+import { parseApiKey, verifySecret } from './api-key';
 
 /** Who is calling, as established by their API key. */
 export interface Principal {
@@ -48,8 +47,7 @@ export class KeyRing {
     }
 
     const record = this.keys.get(parsed.keyId);
-    const expected = record?.secretSha256.length === 32 ? record.secretSha256 : NO_DIGEST;
-    const matches = timingSafeEqual(sha256(parsed.secret), expected);
+    const matches = verifySecret(parsed.secret, record?.secretSha256 ?? NO_DIGEST);
     if (!record || !matches) throw new UnauthenticatedError(REFUSED);
     return {
       tenantId: record.tenantId,

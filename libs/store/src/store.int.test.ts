@@ -2,6 +2,7 @@ import { testServers, uniqueName } from '@keel/testing';
 import {
   connectStore,
   insertOnce,
+  insertOnceOrGet,
   isDuplicateKeyError,
   type CollectionIndexes,
   type Store,
@@ -53,6 +54,32 @@ describe('Store on the real server', () => {
     );
     expect(isDuplicateKeyError(error)).toBe(true);
     expect(isDuplicateKeyError(new Error('E11000'))).toBe(false);
+  });
+
+  it('inserts a document once and hands every later insert the one stored first', async () => {
+    const ledger = store.collection<LedgerEntry>('ledger');
+    const key = { tenant_id: 't1', inference_id: uniqueName('i') };
+    const first = { ...key, cost_nano_usd: 42n };
+
+    const inserted = await insertOnceOrGet(ledger, first, key);
+    expect(inserted).toEqual({ inserted: true, stored: { ...first, _id: expect.anything() } });
+    expect(first).not.toHaveProperty('_id');
+
+    const again = await insertOnceOrGet(ledger, { ...key, cost_nano_usd: 7n }, key);
+    expect(again).toEqual({ inserted: false, stored: inserted.stored });
+    expect(await ledger.countDocuments(key)).toBe(1);
+  });
+
+  it('throws when a duplicate cannot be read back by its key', async () => {
+    const ledger = store.collection<LedgerEntry>('ledger');
+    const doc = { tenant_id: 't1', inference_id: uniqueName('i'), cost_nano_usd: 1n };
+    await ledger.insertOne({ ...doc });
+
+    // The key names no document, as when the duplicate was deleted after the insert failed.
+    const gone = { tenant_id: 't1', inference_id: uniqueName('gone') };
+    await expect(insertOnceOrGet(ledger, { ...doc }, gone)).rejects.toThrow(
+      `the document { tenant_id: 't1', inference_id: '${gone.inference_id}' } vanished`,
+    );
   });
 
   it.each([

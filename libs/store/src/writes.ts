@@ -1,8 +1,11 @@
+import { inspect } from 'node:util';
 import {
   MongoServerError,
   type Collection,
   type Document,
+  type Filter,
   type OptionalUnlessRequiredId,
+  type WithId,
 } from 'mongodb';
 
 const DUPLICATE_KEY = 11000;
@@ -26,4 +29,25 @@ export async function insertOnce<T extends Document>(
     if (isDuplicateKeyError(error)) return 'duplicate';
     throw error;
   }
+}
+
+/**
+ * Inserts `doc` unless a document with its unique key is already there, and returns the one
+ * stored: a redelivery gets the first delivery's document, ids and times included. `key`
+ * selects that document by its unique key. `doc` itself is left unchanged.
+ */
+export async function insertOnceOrGet<T extends Document>(
+  collection: Collection<T>,
+  doc: OptionalUnlessRequiredId<T>,
+  key: Filter<T>,
+): Promise<{ inserted: boolean; stored: WithId<T> }> {
+  const copy = { ...doc };
+  if ((await insertOnce(collection, copy)) === 'inserted') {
+    // insertOne gave the copy its _id.
+    return { inserted: true, stored: copy as WithId<T> };
+  }
+  const stored = await collection.findOne(key);
+  // A duplicate that cannot be read back was deleted in between: retrying sorts it out.
+  if (!stored) throw new Error(`the document ${inspect(key)} vanished`);
+  return { inserted: false, stored };
 }

@@ -16,9 +16,30 @@ export function testServers(): TestServers {
   return { natsUrl, mongoUrl };
 }
 
+/**
+ * The test run's id: the jest global setup sets KEEL_TEST_RUN, so the names of one run can be
+ * told from another's (runs may share a developer's servers).
+ */
+function testRun(): string {
+  return process.env.KEEL_TEST_RUN ?? '0000';
+}
+
 /** A name no other test uses: for databases, stream and subject prefixes, buckets. */
 export function uniqueName(prefix = 't'): string {
-  return `${prefix}${randomBytes(5).toString('hex')}`;
+  return `${prefix}${testRun()}${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * True for a database, stream or bucket named from uniqueName in this test run (as itself or
+ * as a prefix), whatever its case: what the suite may delete when it is done.
+ */
+export function isTestName(name: string): boolean {
+  return new RegExp(`^(kv_)?[a-z]+${testRun()}[0-9a-f]{6}(_|$)`, 'i').test(name);
+}
+
+/** A new test run id for KEEL_TEST_RUN. */
+export function newTestRun(): string {
+  return randomBytes(2).toString('hex');
 }
 
 /** Polls until `check` returns a value other than undefined/null/false, or fails. */

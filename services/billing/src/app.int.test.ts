@@ -87,6 +87,8 @@ class Deployment {
     const deployment = new Deployment(prefix, bus, store);
     await bus.consume(events.inferenceBilled, {
       durable: 'billing-test',
+      // One at a time, so announcements are collected in the order they were published.
+      concurrency: 1,
       handler: async (message) => {
         deployment.billed.push(message);
       },
@@ -131,6 +133,25 @@ class Deployment {
         { projection: { _id: 0 } },
       )
       .toArray();
+  }
+
+  /**
+   * Resolves once every announcement of a message billing has settled has been collected:
+   * billing announces before it acks, so a marker inference published now is announced after
+   * them, and the listener collects in order.
+   */
+  async collectedSoFar(): Promise<void> {
+    const marker = completed();
+    await this.publish(marker);
+    await eventually(() => this.billedFor(marker).length > 0, {
+      what: "the marker's InferenceBilled",
+    });
+  }
+
+  /** How many messages the billing stream holds: what was announced, however far delivered. */
+  async announcedCount(): Promise<number> {
+    const jsm = await jetstreamManager(this.bus.connection);
+    return (await jsm.streams.info(streamOf('billing', this.prefix).name)).state.messages;
   }
 
   billedFor(event: inference.InferenceCompleted): billing.InferenceBilled[] {
@@ -307,7 +328,8 @@ describe('billing', () => {
 
     expect(await deployment.entriesOf(event)).toEqual([first]);
     // The announcement has the inference id as its Nats-Msg-Id, so JetStream keeps one.
-    await eventually(() => deployment.billedFor(event).length === 1, { what: 'InferenceBilled' });
+    await deployment.collectedSoFar();
+    expect(deployment.billedFor(event)).toHaveLength(1);
   });
 
   it('retries an inference whose catalog version is not published yet, and bills it once it is', async () => {
@@ -402,6 +424,7 @@ describe('billing', () => {
     await deployment.settledThrough(await deployment.publish(event));
 
     expect(await deployment.entriesOf(event)).toEqual([]);
+    await deployment.collectedSoFar();
     expect(deployment.billedFor(event)).toEqual([]);
   });
 
@@ -490,7 +513,8 @@ describe('billing after a crash between its ledger write and its ack', () => {
     expect({ signal, stderr }).toMatchObject({ signal: 'SIGKILL' });
     const [written] = await deployment.entriesOf(event);
     expect(written).toBeDefined();
-    expect(deployment.billedFor(event)).toEqual([]);
+    // The stream itself, not what has reached the listener: the process died before announcing.
+    expect(await deployment.announcedCount()).toBe(0);
 
     app = await startBilling(loadConfig(configShape, envFor(prefix)), pino({ level: 'silent' }));
     const info = await deployment.settledThrough(seq);
@@ -498,10 +522,10 @@ describe('billing after a crash between its ledger write and its ack', () => {
     // Delivered twice: to the process that died, then again to the one that took over.
     expect(info.delivered.consumer_seq).toBe(2);
     expect(await deployment.entriesOf(event)).toEqual([written]);
-    const [message] = await eventually(
-      () => deployment.billedFor(event).length > 0 && deployment.billedFor(event),
-      { what: 'InferenceBilled' },
-    );
+    await deployment.collectedSoFar();
+    const announced = deployment.billedFor(event);
+    expect(announced).toHaveLength(1);
+    const [message] = announced;
     expect(message.entry?.totalNanoUsd).toBe(written.total_nano_usd);
     expect(message.occurredAt).toEqual(written.recorded_at);
   });

@@ -1,4 +1,4 @@
-// The feedback service: for now only health and reflection, so deployments can rely on it.
+// The feedback service serves health and reflection; its RPCs are not part of this release.
 import { KeelServer } from '@keel/kit';
 import type { Logger } from '@keel/telemetry';
 import type { FeedbackConfig } from './config';

@@ -1,8 +1,7 @@
 // The operator's first admin key, kept in a file so a fresh deployment can be administered.
-import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseApiKey } from '@keel/kit';
+import { parseApiKey, verifySecret } from '@keel/kit';
 import type { KitLogger } from '@keel/kit';
 import type { RouterDeps } from './deps';
 import { OPERATOR_KEY_SCOPES } from './domain/scopes';
@@ -66,7 +65,5 @@ async function holdsWorkingOperatorKey(deps: RouterDeps, file: string): Promise<
   if (!parsed) return false;
   const found = await deps.store.apiKeys.get(parsed.keyId);
   if (!found || found.revoked || !found.record.operator) return false;
-  // The digest kit's newApiKey stores: SHA-256 of the secret's text.
-  const digest = createHash('sha256').update(parsed.secret).digest();
-  return digest.equals(found.record.secretSha256);
+  return verifySecret(parsed.secret, found.record.secretSha256);
 }

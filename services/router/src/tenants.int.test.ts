@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { router } from '@keel/contracts';
-import { eventually } from '@keel/testing';
+import { connectStore, type Store } from '@keel/store';
+import { eventually, testServers } from '@keel/testing';
 import { SnapshotReader, codeOf, startTestRouter, type TestRouter } from './router.fixture';
 
 const { API_KEY_SCOPE_UNSPECIFIED, API_KEY_SCOPE_INFERENCE, API_KEY_SCOPE_ADMIN } =
@@ -11,14 +12,21 @@ describe('tenants and API keys', () => {
   let r: TestRouter;
   let reader: SnapshotReader;
   let operator: string;
+  let store: Store;
 
   beforeAll(async () => {
     r = await startTestRouter();
     operator = r.operatorToken;
     reader = await SnapshotReader.open(r.prefix);
+    store = await connectStore({
+      url: testServers().mongoUrl,
+      dbPrefix: r.prefix,
+      service: 'router',
+    });
   });
 
   afterAll(async () => {
+    await store.close();
     await reader.close();
     await r.stop();
   });
@@ -72,6 +80,15 @@ describe('tenants and API keys', () => {
     expect(retry.apiKey).toEqual(first.apiKey);
     expect(retry.apiKeySecret).toBe('');
     expect((await reader.policy()).snapshot.tenants).toHaveLength(tenantsBefore);
+    // The tenant and its first key both record the request that created them.
+    const tenantId = first.tenant!.tenantId;
+    const keyId = first.apiKey!.keyId;
+    expect(await store.collection('tenants').findOne({ tenant_id: tenantId })).toMatchObject({
+      idempotency_key: 'g-1',
+    });
+    expect(await store.collection('api_keys').findOne({ key_id: keyId })).toMatchObject({
+      idempotency_key: 'g-1',
+    });
 
     const another = await r.client.createTenant(operator, {
       name: 'Globex',
@@ -139,7 +156,13 @@ describe('tenants and API keys', () => {
         r.client.createApiKey(own.token, { tenantId: other.id, scopes: [API_KEY_SCOPE_ADMIN] }),
       ),
     ).toBe(denied);
-    expect(await codeOf(r.client.revokeApiKey(own.token, other.token.split('_')[1]))).toBe(denied);
+    // Another tenant's key looks exactly like one that does not exist.
+    expect(await codeOf(r.client.revokeApiKey(own.token, other.token.split('_')[1]))).toBe(
+      status.NOT_FOUND,
+    );
+    expect(await codeOf(r.client.revokeApiKey(own.token, '0123456789abcdef'))).toBe(
+      status.NOT_FOUND,
+    );
     expect(await codeOf(r.client.route(own.token, { tenantId: other.id }))).toBe(denied);
 
     // Its own tenant is fine, named or left empty.

@@ -1,6 +1,6 @@
 // Prices an inference from one catalog version: a line item per billed attempt, and their sum.
 // The prices are billing's own (the catalog version the event names), never the event's costs.
-import { costOf, findModel } from '@keel/catalog';
+import { costOf, findModel, isBilled as isBilledUsage } from '@keel/catalog';
 import type { billing, inference, router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
 
@@ -9,13 +9,9 @@ export interface Bill {
   totalNanoUsd: bigint;
 }
 
-/**
- * An attempt is billed when its usage has tokens, whether or not it succeeded: a provider that
- * read the prompt and then failed still charges for it.
- */
+/** An attempt is billed by the catalog's rule, whether or not it succeeded. */
 export function isBilled(attempt: inference.Attempt): boolean {
-  const usage = attempt.usage;
-  return usage !== undefined && usage.inputTokens + usage.outputTokens > 0n;
+  return isBilledUsage(attempt.usage);
 }
 
 /**

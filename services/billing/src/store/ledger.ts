@@ -1,7 +1,7 @@
 // The ledger: one document per billable inference, unique on (tenant_id, inference_id), so a
 // redelivered or republished event finds its entry and bills nothing twice.
 import { billing, type inference } from '@keel/contracts';
-import { type CollectionIndexes, insertOnce } from '@keel/store';
+import { type CollectionIndexes, insertOnceOrGet } from '@keel/store';
 import type { Collection } from 'mongodb';
 import type { Bill } from '../domain/pricing';
 
@@ -67,14 +67,10 @@ export async function recordLedgerEntry(
   ledger: Collection<LedgerDocument>,
   entry: LedgerDocument,
 ): Promise<{ inserted: boolean; stored: LedgerDocument }> {
-  if ((await insertOnce(ledger, { ...entry })) === 'inserted') {
-    return { inserted: true, stored: entry };
-  }
-  const key = { tenant_id: entry.tenant_id, inference_id: entry.inference_id };
-  const stored = await ledger.findOne(key, { projection: { _id: 0 } });
-  // A duplicate that cannot be read back was deleted in between: retrying sorts it out.
-  if (!stored) throw new Error(`ledger entry of inference ${entry.inference_id} vanished`);
-  return { inserted: false, stored };
+  return insertOnceOrGet(ledger, entry, {
+    tenant_id: entry.tenant_id,
+    inference_id: entry.inference_id,
+  });
 }
 
 export function ledgerEntryOf(stored: LedgerDocument): billing.LedgerEntry {

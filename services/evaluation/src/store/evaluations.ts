@@ -1,7 +1,7 @@
 // Evaluations: one document per (inference, evaluator), unique on (tenant_id, inference_id,
 // evaluator), so a redelivered or republished event finds its evaluations and adds none.
 import { evaluation, type inference } from '@keel/contracts';
-import { type CollectionIndexes, insertOnce } from '@keel/store';
+import { type CollectionIndexes, insertOnceOrGet } from '@keel/store';
 import { type Collection, Double } from 'mongodb';
 import { uuidv7 } from 'uuidv7';
 import type { Verdict } from '../domain/evaluators';
@@ -58,16 +58,8 @@ export async function recordEvaluation(
   evaluations: Collection<EvaluationDocument>,
   doc: EvaluationDocument,
 ): Promise<EvaluationDocument> {
-  if ((await insertOnce(evaluations, { ...doc })) === 'inserted') return doc;
-  const key = {
-    tenant_id: doc.tenant_id,
-    inference_id: doc.inference_id,
-    evaluator: doc.evaluator,
-  };
-  const stored = await evaluations.findOne(key, { projection: { _id: 0 } });
-  // A duplicate that cannot be read back was deleted in between: retrying sorts it out.
-  if (!stored) throw new Error(`${doc.evaluator} of inference ${doc.inference_id} vanished`);
-  return stored;
+  const key = { tenant_id: doc.tenant_id, inference_id: doc.inference_id, evaluator: doc.evaluator };
+  return (await insertOnceOrGet(evaluations, doc, key)).stored;
 }
 
 export function evaluationOf(stored: EvaluationDocument): evaluation.Evaluation {

@@ -1,6 +1,7 @@
-// The fallback chain: each model in order until one answers, every attempt recorded and priced.
-import { costOf } from '@keel/catalog';
+// The fallback chain: each model in order until one answers, every try recorded and priced.
+import { costOf, isBilled } from '@keel/catalog';
 import { common, durationFromMs, inference, type router } from '@keel/contracts';
+import { InvalidArgumentError } from '@keel/errors';
 import { ProviderError, type ProviderResponse } from '../providers/provider';
 
 const { INFERENCE_STATUS_OK: OK, INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
@@ -19,9 +20,22 @@ export interface ChainOutcome {
   costNanoUsd: bigint;
 }
 
+/**
+ * Calls one model; `retried` is told of each failed try the call retries, so that a try that
+ * used tokens is recorded (and billed) as an attempt of its own.
+ */
+export type ModelCall = (
+  model: router.Model,
+  retried: (failure: ProviderError) => void,
+) => Promise<ProviderResponse>;
+
+/**
+ * Runs the chain. Each try is an attempt: a retried try is a FAILED attempt whose latency runs
+ * from the end of the try before it (its backoff included).
+ */
 export async function runChain(
   chain: router.Model[],
-  call: (model: router.Model) => Promise<ProviderResponse>,
+  call: ModelCall,
   now: () => number = () => performance.now(),
 ): Promise<ChainOutcome> {
   const attempts: inference.Attempt[] = [];
@@ -32,15 +46,22 @@ export async function runChain(
   });
 
   for (const model of chain) {
-    const started = now();
-    try {
-      const { text, usage } = await call(model);
-      attempts.push(attemptOf(model, usage, now() - started, null));
-      return outcome({ model, text, usage });
-    } catch (error) {
-      const usage = error instanceof ProviderError && error.usage ? error.usage : undefined;
+    let started = now();
+    const failed = (error: unknown) => {
+      const usage = error instanceof ProviderError ? error.usage : undefined;
       attempts.push(attemptOf(model, usage, now() - started, error));
+      started = now();
+    };
+    let response: ProviderResponse;
+    try {
+      response = await call(model, failed);
+    } catch (error) {
+      failed(error);
+      continue;
     }
+    const attempt = attemptOf(model, response.usage, now() - started, null);
+    attempts.push(attempt);
+    if (attempt.status === OK) return outcome({ model, text: response.text, usage: response.usage });
   }
   return outcome(null);
 }
@@ -52,8 +73,8 @@ export function describeFailures(attempts: inference.Attempt[]): string {
 }
 
 /**
- * An attempt is billed when its usage has any tokens: a provider that read the prompt (or
- * generated part of an answer) before failing still charges for it.
+ * One try, priced from the catalog when it is billed. A usage the catalog cannot price (more
+ * cached than input tokens) fails the attempt, with the provider's usage as it reported it.
  */
 function attemptOf(
   model: router.Model,
@@ -62,16 +83,33 @@ function attemptOf(
   error: unknown,
 ): inference.Attempt {
   const counted = usage ?? common.Usage.create();
-  const billed = counted.inputTokens + counted.outputTokens > 0n;
+  const price = priceOf(model, counted);
+  const reasons = [
+    ...(error === null ? [] : [messageOf(error)]),
+    ...('unpriceable' in price ? [`usage cannot be priced: ${price.unpriceable}`] : []),
+  ];
   return inference.Attempt.fromPartial({
     model: model.name,
     provider: model.provider,
-    status: error === null ? OK : FAILED,
+    status: reasons.length === 0 ? OK : FAILED,
     usage: counted,
-    costNanoUsd: billed ? costOf(model.price, counted) : 0n,
+    costNanoUsd: 'costNanoUsd' in price ? price.costNanoUsd : 0n,
     latency: durationFromMs(latencyMs),
-    errorMessage: error === null ? '' : messageOf(error),
+    errorMessage: reasons.join('; '),
   });
+}
+
+function priceOf(
+  model: router.Model,
+  usage: common.Usage,
+): { costNanoUsd: bigint } | { unpriceable: string } {
+  if (!isBilled(usage)) return { costNanoUsd: 0n };
+  try {
+    return { costNanoUsd: costOf(model.price, usage) };
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) return { unpriceable: error.message };
+    throw error;
+  }
 }
 
 function messageOf(error: unknown): string {

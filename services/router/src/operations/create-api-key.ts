@@ -10,7 +10,6 @@ export interface CreatedApiKey {
   apiKey: router.ApiKeyRecord;
   /** `keel_<key id>_<secret>`; '' when an earlier request with the same key created it. */
   token: string;
-  keysVersion: bigint;
 }
 
 export async function createApiKey(
@@ -35,8 +34,8 @@ export async function createApiKey(
     ? await store.idempotency.claim(input.idempotency.scope, input.idempotency.key, planned)
     : { docs: planned, first: true };
   await store.apiKeys.insertOnce(claim.docs.api_key);
-  const keysVersion = await publisher.publishKeys();
+  await publisher.publishKeys();
   return claim.first
-    ? { apiKey: record, token: key.token, keysVersion }
-    : { apiKey: apiKeyOf(claim.docs.api_key), token: '', keysVersion };
+    ? { apiKey: record, token: key.token }
+    : { apiKey: apiKeyOf(claim.docs.api_key), token: '' };
 }

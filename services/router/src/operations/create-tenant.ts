@@ -48,16 +48,13 @@ export async function createTenant(
   const planned: Required<CreatedDocs> = {
     tenant: tenantDoc(plan.tenant, idempotencyKey),
     function: functionDoc(plan.defaultFunction),
-    api_key: apiKeyDoc(plan.apiKey, null, now),
+    api_key: apiKeyDoc(plan.apiKey, idempotencyKey, now),
   };
 
   const claim = input.idempotency
     ? await store.idempotency.claim(input.idempotency.scope, input.idempotency.key, planned)
     : { docs: planned, first: true };
   const docs = claim.docs;
-  if (!docs.tenant || !docs.function) {
-    throw new Error(`idempotency key '${idempotencyKey}' was first used for something else`);
-  }
   // The function first: a tenant is never published without its default function.
   await store.functions.insertOnce(docs.function);
   await store.tenants.insertOnce(docs.tenant);

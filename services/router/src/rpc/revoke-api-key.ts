@@ -12,7 +12,9 @@ export async function revokeApiKeyRpc(
 ): Promise<router.RevokeApiKeyResponse> {
   if (request.keyId === '') throw new InvalidArgumentError('key_id', 'a key id is required');
   const found = await deps.store.apiKeys.get(request.keyId);
-  if (!found) throw new NotFoundError(`API key '${request.keyId}' does not exist`);
+  // Another tenant's key is "not found" to a non-operator, so key ids cannot be probed.
+  const visible = found && (principal.operator || found.record.tenantId === principal.tenantId);
+  if (!visible) throw new NotFoundError(`API key '${request.keyId}' does not exist`);
   const tenantId = actingTenant(principal, found.record.tenantId);
 
   await deps.store.apiKeys.revoke(tenantId, request.keyId, new Date());

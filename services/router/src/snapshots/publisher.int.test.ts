@@ -1,4 +1,5 @@
 import { router } from '@keel/contracts';
+import { SNAPSHOT_KEY } from '@keel/snapshots';
 import { eventually } from '@keel/testing';
 import { SnapshotReader, startTestRouter, type TestRouter } from '../router.fixture';
 
@@ -24,6 +25,12 @@ describe('snapshot publishing across router replicas', () => {
     const { tenant } = await a.client.createTenant(operator, { name: 'Acme' });
     const tenantId = tenant!.tenantId;
     const names = Array.from({ length: 8 }, (_, i) => `fn-${i}`);
+    // Every policy snapshot from now on, by version: the bucket keeps too few to read back.
+    const seen = new Map<bigint, router.PolicySnapshot>();
+    const watch = await reader.buckets.policy.watch(SNAPSHOT_KEY, (entry) => {
+      if (entry) seen.set(entry.revision, router.PolicySnapshot.decode(entry.value));
+    });
+    await eventually(() => seen.size > 0, { what: 'the current policy snapshot' });
 
     const puts = await Promise.all(
       names.map((functionName, i) =>
@@ -38,8 +45,17 @@ describe('snapshot publishing across router replicas', () => {
     const { snapshot, version } = await reader.policy();
     const functions = snapshot.tenants.find((t) => t.tenantId === tenantId)?.functions ?? [];
     expect(functions.map((f) => f.functionName)).toEqual(['default', ...names]);
-    // Every call answered with a version that already held its change.
-    for (const put of puts) expect(put.policyVersion).toBeLessThanOrEqual(version);
+    // Every call answered with a version whose snapshot already held its change.
+    await eventually(() => seen.has(version), { what: 'the final policy snapshot watched' });
+    watch.stop();
+    const functionsAt = (policyVersion: bigint) =>
+      seen
+        .get(policyVersion)
+        ?.tenants.find((t) => t.tenantId === tenantId)
+        ?.functions.map((f) => f.functionName);
+    names.forEach((functionName, i) => {
+      expect(functionsAt(puts[i].policyVersion)).toContain(functionName);
+    });
 
     // Both replicas route from the same final snapshot.
     for (const replica of [a, b]) {

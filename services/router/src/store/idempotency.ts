@@ -1,6 +1,6 @@
 // What the first request with an idempotency key set out to create, so a retry (or a request
 // racing it) returns the same records and completes any write the first one did not finish.
-import { insertOnce } from '@keel/store';
+import { insertOnceOrGet } from '@keel/store';
 import type { Collection } from 'mongodb';
 import type { ApiKeyDoc } from './api-keys';
 import type { FunctionDoc } from './functions';
@@ -27,26 +27,23 @@ export class IdempotencyStore {
    * Records `created` as what this key creates, unless an earlier request already did: then
    * returns what that one recorded, and `first` is false.
    */
-  async claim(
+  async claim<T extends CreatedDocs>(
     scope: string,
     idempotencyKey: string,
-    created: CreatedDocs,
-  ): Promise<{ docs: CreatedDocs; first: boolean }> {
+    created: T,
+  ): Promise<{ docs: T; first: boolean }> {
     const doc: IdempotencyDoc = {
       scope,
       idempotency_key: idempotencyKey,
       created_at: new Date(),
       ...created,
     };
-    if ((await insertOnce(this.collection, doc)) === 'inserted') {
-      return { docs: created, first: true };
-    }
-    const earlier = await this.collection.findOne({ scope, idempotency_key: idempotencyKey });
-    if (!earlier) throw new Error(`idempotency record ${scope}/${idempotencyKey} vanished`);
-    const { tenant, function: fn, api_key } = earlier;
-    return {
-      docs: { api_key, ...(tenant ? { tenant } : {}), ...(fn ? { function: fn } : {}) },
-      first: false,
-    };
+    const key = { scope, idempotency_key: idempotencyKey };
+    const { inserted, stored } = await insertOnceOrGet(this.collection, doc, key);
+    if (inserted) return { docs: created, first: true };
+    const { tenant, function: fn, api_key } = stored;
+    // A scope belongs to one operation, so the earlier request recorded the same kinds of docs.
+    const docs = { api_key, ...(tenant ? { tenant } : {}), ...(fn ? { function: fn } : {}) };
+    return { docs: docs as T, first: false };
   }
 }
