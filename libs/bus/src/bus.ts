@@ -126,7 +126,10 @@ export class Bus {
     return subscription;
   }
 
-  /** Opens the bucket, creating it first if needed. */
+  /**
+   * Opens the bucket, creating it first if needed. `history` and `ttlMs` apply only when this
+   * call creates the bucket: an existing bucket keeps the settings it was created with.
+   */
   async kv(bucket: string, options: { history?: number; ttlMs?: number } = {}): Promise<KvBucket> {
     const kv = await this.kvm.create(bucket, {
       ...(options.history !== undefined ? { history: options.history } : {}),

@@ -134,7 +134,8 @@ class DurableConsumer<T> implements Subscription {
   async stop(): Promise<void> {
     this.stopping = true;
     this.markStopping();
-    await this.batch?.close();
+    // The pull loop drains what the batch holds (handing it back), then ends.
+    void this.batch?.close();
     await this.pulled;
     await Promise.all(this.inFlight);
   }
@@ -172,7 +173,7 @@ class DurableConsumer<T> implements Subscription {
       expires: PULL_EXPIRES_MS,
     });
     this.batch = batch;
-    if (this.stopping) await batch.close();
+    if (this.stopping) void batch.close();
     try {
       for await (const msg of batch) {
         if (this.stopping) {

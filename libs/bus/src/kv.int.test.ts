@@ -65,6 +65,14 @@ describe('KvBucket', () => {
     expect(read(current)).toBe(outcomes[0].status === 'fulfilled' ? 'from-a' : 'from-b');
   });
 
+  it('refuses a revision past Number.MAX_SAFE_INTEGER rather than rounding it', async () => {
+    await bucket.put('huge', text('v1'));
+    const unsafe = BigInt(Number.MAX_SAFE_INTEGER) + 2n;
+
+    await expect(bucket.update('huge', text('v2'), unsafe)).rejects.toBeInstanceOf(RangeError);
+    expect(read(await bucket.get('huge'))).toBe('v1');
+  });
+
   it('refuses to create a key that exists, and creates one again after a delete', async () => {
     await bucket.create('snapshot', text('v1'));
 

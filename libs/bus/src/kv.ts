@@ -1,6 +1,8 @@
 // A NATS KV bucket with bigint revisions and compare-and-set that fails as KvConflictError.
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import type { KV, KvEntry as NatsKvEntry } from '@nats-io/kv';
+import type { KV, KvEntry as NatsKvEntry, KvWatchEntry } from '@nats-io/kv';
+import type { QueuedIterator } from '@nats-io/nats-core';
+import { pause, restartDelay } from './backoff';
 import { KvConflictError } from './errors';
 import type { BusLogger } from './logger';
 
@@ -39,7 +41,7 @@ export class KvBucket {
   /** Sets the key only if it is still at `revision`; KvConflictError when it moved on. */
   async update(key: string, value: Uint8Array, revision: bigint): Promise<bigint> {
     try {
-      return BigInt(await this.kv.update(key, value, Number(revision)));
+      return BigInt(await this.kv.update(key, value, revisionNumber(revision)));
     } catch (error) {
       throw asConflict(error, key, `${this.name}/${key} is no longer at revision ${revision}`);
     }
@@ -51,10 +53,10 @@ export class KvBucket {
 
   /**
    * Calls `onEntry` with the key's current value (if any), then with every change: the new
-   * value, or null when the key is deleted.
+   * value, or null when the key is deleted. A watch that ends unexpectedly is restarted from
+   * the key's latest value until `stop()`, so no change is missed for good.
    */
   async watch(key: string, onEntry: (entry: KvEntry | null) => void): Promise<{ stop(): void }> {
-    const updates = await this.kv.watch({ key });
     const deliver = (entry: KvEntry | null) => {
       try {
         onEntry(entry);
@@ -62,24 +64,53 @@ export class KvBucket {
         this.logger.error({ bucket: this.name, key, err: error }, 'KV watch callback failed');
       }
     };
+    let stopped = false;
+    let markStopped!: () => void;
+    const stopRequested = new Promise<void>((resolve) => (markStopped = resolve));
+    let updates: QueuedIterator<KvWatchEntry> | null = await this.kv.watch({ key });
+    // Only a value the watcher has seen can be deleted: an absent key starts absent. A restarted
+    // watch replays the latest entry, so the last revision seen skips what was delivered.
+    let present = false;
+    let lastRevision = 0;
     void (async () => {
-      // Only a value the watcher has seen can be deleted: an absent key starts absent.
-      let present = false;
-      try {
-        for await (const entry of updates) {
-          if (isLive(entry)) {
-            present = true;
-            deliver(entryOf(entry));
-          } else if (present) {
-            present = false;
-            deliver(null);
+      let failures = 0;
+      while (!stopped) {
+        try {
+          updates ??= await this.kv.watch({ key });
+          if (stopped) updates.stop();
+          for await (const entry of updates) {
+            if (entry.revision <= lastRevision) continue;
+            lastRevision = entry.revision;
+            failures = 0;
+            if (isLive(entry)) {
+              present = true;
+              deliver(entryOf(entry));
+            } else if (present) {
+              present = false;
+              deliver(null);
+            }
           }
+          if (stopped) return;
+          this.logger.error({ bucket: this.name, key }, 'KV watch ended: restarting it');
+        } catch (error) {
+          if (stopped) return;
+          this.logger.error(
+            { bucket: this.name, key, err: error },
+            'KV watch failed: restarting it',
+          );
         }
-      } catch (error) {
-        this.logger.error({ bucket: this.name, key, err: error }, 'KV watch stopped on an error');
+        updates = null;
+        failures += 1;
+        await pause(restartDelay(failures), stopRequested);
       }
     })();
-    return { stop: () => updates.stop() };
+    return {
+      stop: () => {
+        stopped = true;
+        markStopped();
+        updates?.stop();
+      },
+    };
   }
 }
 
@@ -89,6 +120,14 @@ function isLive(entry: NatsKvEntry): boolean {
 
 function entryOf(entry: NatsKvEntry): KvEntry {
   return { value: entry.value, revision: BigInt(entry.revision) };
+}
+
+/** The revision as the client's number; a revision past 2^53 - 1 would be silently rounded. */
+function revisionNumber(revision: bigint): number {
+  if (revision < 0n || revision > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(`revision ${revision} is outside 0..${Number.MAX_SAFE_INTEGER}`);
+  }
+  return Number(revision);
 }
 
 function asConflict(error: unknown, key: string, message: string): unknown {

@@ -20,8 +20,15 @@ export class SnapshotFollower {
     const follower = new SnapshotFollower(logger);
     follower.watches.push(
       await buckets.policy.watch(SNAPSHOT_KEY, (entry) => follower.onPolicy(entry)),
-      await buckets.keys.watch(SNAPSHOT_KEY, (entry) => follower.onKeys(entry)),
     );
+    try {
+      follower.watches.push(
+        await buckets.keys.watch(SNAPSHOT_KEY, (entry) => follower.onKeys(entry)),
+      );
+    } catch (error) {
+      follower.stop(); // the policy watch would otherwise run on with no one to stop it
+      throw error;
+    }
     return follower;
   }
 

@@ -1,6 +1,8 @@
+import { Metadata } from '@grpc/grpc-js';
 import { connectBus, type Bus } from '@keel/bus';
 import { builtinCatalog } from '@keel/catalog';
 import { router } from '@keel/contracts';
+import { UnauthenticatedError } from '@keel/errors';
 import { newApiKey } from '@keel/kit';
 import { eventually, testServers, uniqueName } from '@keel/testing';
 import pino from 'pino';
@@ -35,6 +37,19 @@ function policySnapshot(tenantId: string, models: string[]): Uint8Array {
       ],
     }),
   ).finish();
+}
+
+function bearer(token: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
+}
+
+/** A logger whose lines the test can read. */
+function captureLogs(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  return { logger, lines };
 }
 
 function keysSnapshot(records: router.ApiKeyRecord[]): Uint8Array {
@@ -92,25 +107,52 @@ describe('SnapshotFollower', () => {
       policyVersion: secondPolicy,
     });
 
-    await buckets.keys.put(SNAPSHOT_KEY, keysSnapshot([]));
-    await eventually(() => follower.keyRing.version !== null && follower.keyRing.version > 0n);
+    expect(follower.keyRing.authenticate(bearer(key.token)).tenantId).toBe('tenant-a');
+    const withoutKey = await buckets.keys.put(SNAPSHOT_KEY, keysSnapshot([]));
+    await eventually(() => follower.keyRing.version === withoutKey, { what: 'keys without it' });
+    expect(() => follower.keyRing.authenticate(bearer(key.token))).toThrow(UnauthenticatedError);
     follower.stop();
   });
 
-  it('keeps the last good policy when a snapshot cannot be applied', async () => {
-    const follower = await SnapshotFollower.follow(buckets, logger);
-    await follower.whenReady();
-    const good = follower.policy?.version;
-    // A snapshot without a catalog is refused by Policy.from.
-    const bad = await buckets.policy.put(
-      SNAPSHOT_KEY,
-      router.PolicySnapshot.encode(router.PolicySnapshot.fromPartial({ tenants: [] })).finish(),
-    );
-    const marker = await buckets.keys.put(SNAPSHOT_KEY, keysSnapshot([]));
-    await eventually(() => follower.keyRing.version === marker, { what: 'keys after bad policy' });
-    expect(bad).toBeGreaterThan(good!);
-    expect(follower.policy?.version).toBe(good);
-    follower.stop();
+  it('keeps the last good policy when a snapshot cannot be applied, and logs the refusal', async () => {
+    const own = await connectBus({
+      servers: testServers().natsUrl,
+      name: 'snapshots-test',
+      prefix: uniqueName(),
+      logger,
+    });
+    try {
+      const ownBuckets = await openSnapshotBuckets(own);
+      const good = await ownBuckets.policy.put(
+        SNAPSHOT_KEY,
+        policySnapshot('tenant-a', ['sim-small']),
+      );
+      await ownBuckets.keys.put(SNAPSHOT_KEY, keysSnapshot([]));
+      const { logger: followerLogger, lines } = captureLogs();
+      const follower = await SnapshotFollower.follow(ownBuckets, followerLogger);
+      await follower.whenReady();
+      expect(follower.policy?.version).toBe(good);
+
+      // A snapshot without a catalog is refused by Policy.from.
+      const bad = await ownBuckets.policy.put(
+        SNAPSHOT_KEY,
+        router.PolicySnapshot.encode(router.PolicySnapshot.fromPartial({ tenants: [] })).finish(),
+      );
+      await eventually(
+        () =>
+          lines.some(
+            (line) =>
+              line.msg === 'policy snapshot rejected; keeping the previous one' &&
+              line.policy_version === bad.toString(),
+          ),
+        { what: 'the bad policy to be rejected' },
+      );
+      follower.stop();
+
+      expect(follower.policy?.version).toBe(good);
+    } finally {
+      await own.drain();
+    }
   });
 });
 

@@ -1,4 +1,6 @@
 import { status } from '@grpc/grpc-js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { streamOf } from '@keel/contracts';
 import { SNAPSHOT_KEY } from '@keel/snapshots';
 import { eventually } from '@keel/testing';
 import {
@@ -38,6 +40,7 @@ describe('the inference service following the router’s snapshots', () => {
       () =>
         service
           .complete(ask, alice.token)
+          .then(() => undefined)
           .catch((error: { details?: string }) =>
             error.details?.includes('routing policy has not been loaded') ? true : undefined,
           ),
@@ -58,10 +61,22 @@ describe('the inference service following the router’s snapshots', () => {
   });
 
   it('keeps serving from the last snapshot when the router takes it away', async () => {
-    await service.buckets.policy.delete(SNAPSHOT_KEY);
-    await service.buckets.keys.delete(SNAPSHOT_KEY);
-    // Give the follower time to see the deletes: it must ignore them.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Watches of the test's own see the deletes when the service's watches do: it must ignore them.
+    const deleted = new Set<string>();
+    const watches = await Promise.all(
+      (['policy', 'keys'] as const).map((name) =>
+        service.buckets[name].watch(SNAPSHOT_KEY, (entry) => {
+          if (entry === null) deleted.add(name);
+        }),
+      ),
+    );
+    try {
+      await service.buckets.policy.delete(SNAPSHOT_KEY);
+      await service.buckets.keys.delete(SNAPSHOT_KEY);
+      await eventually(() => deleted.size === 2, { what: 'both deletes watched' });
+    } finally {
+      for (const watch of watches) watch.stop();
+    }
     expect(await service.health()).toBe('SERVING');
     expect(await service.complete(ask, alice.token)).toMatchObject({ model: 'sim-large' });
   });
@@ -81,28 +96,49 @@ describe('the inference service following the router’s snapshots', () => {
 });
 
 describe('stopping the inference service', () => {
-  it('publishes every queued InferenceCompleted before it stops', async () => {
+  it('publishes, before it stops, the event of every call it answered while JetStream was away', async () => {
     const key = testKey(tenantId, [INFERENCE]);
-    const service = await TestInference.start();
+    // The sim model writes 20 tokens a second: an answer of up to 20 tokens is a call in flight.
+    const service = await TestInference.start({ KEEL_SIM_TOKENS_PER_SECOND: '20' });
     try {
       await service.publish(
         policySnapshot(tenantId, [{ name: 'chat', chain: ['sim-small'] }]),
         keysSnapshot([key]),
       );
       await eventually(async () => (await service.health()) === 'SERVING', { what: 'SERVING' });
+      // Without its stream, every event waits in the publisher, retried, until stop() flushes it.
+      const jsm = await jetstreamManager(service.bus.connection);
+      await jsm.streams.delete(streamOf('inference', service.bus.prefix).name);
 
-      const requests = 30;
-      const responses = await Promise.all(
-        Array.from({ length: requests }, (_, n) =>
-          service.complete({ messages: userAsks(`Question number ${n}`) }, key.token),
+      const slow = Promise.allSettled(
+        Array.from({ length: 10 }, (_, n) =>
+          service.complete(
+            { messages: userAsks(`Tell me everything about invoice ${n}`), maxTokens: 20 },
+            key.token,
+          ),
         ),
       );
-      await service.stopApp();
+      // Sent after the slow calls on the same connection: once it is answered, they are in flight.
+      const quick = await service.complete({ messages: userAsks('Hi [sim:empty]') }, key.token);
+      let stopped = false;
+      const stopping = service.stopApp().then(() => (stopped = true));
+
+      // The calls in flight finish within the server's grace period.
+      const answered = [quick];
+      for (const result of await slow) {
+        expect(result.status).toBe('fulfilled');
+        if (result.status === 'fulfilled') answered.push(result.value);
+      }
+      expect(stopped).toBe(false);
+      await service.bus.ensureStreams(['inference']);
+      await stopping;
 
       const events = await service.collectEvents();
-      await eventually(() => events.size === requests, { what: `${requests} events` });
-      expect([...events.keys()].sort()).toEqual(responses.map((r) => r.inferenceId).sort());
-      for (const response of responses) {
+      await eventually(() => events.size === answered.length, {
+        what: `${answered.length} events`,
+      });
+      expect([...events.keys()].sort()).toEqual(answered.map((r) => r.inferenceId).sort());
+      for (const response of answered) {
         expect(events.get(response.inferenceId)?.costNanoUsd).toBe(response.costNanoUsd);
       }
     } finally {

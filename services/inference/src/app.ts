@@ -53,6 +53,7 @@ async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promi
       simTokensPerSecond: config.KEEL_SIM_TOKENS_PER_SECOND,
     }),
     { timeoutMs: config.KEEL_PROVIDER_TIMEOUT_MS },
+    logger,
   );
 
   const server = new KeelServer({

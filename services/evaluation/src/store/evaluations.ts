@@ -58,7 +58,11 @@ export async function recordEvaluation(
   evaluations: Collection<EvaluationDocument>,
   doc: EvaluationDocument,
 ): Promise<EvaluationDocument> {
-  const key = { tenant_id: doc.tenant_id, inference_id: doc.inference_id, evaluator: doc.evaluator };
+  const key = {
+    tenant_id: doc.tenant_id,
+    inference_id: doc.inference_id,
+    evaluator: doc.evaluator,
+  };
   return (await insertOnceOrGet(evaluations, doc, key)).stored;
 }
 

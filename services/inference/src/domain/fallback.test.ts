@@ -113,4 +113,62 @@ describe('runChain', () => {
     expect(outcome.attempts[0].costNanoUsd).toBe(0n);
     expect(outcome.costNanoUsd).toBe(0n);
   });
+
+  it('records each retried try as a failed attempt of its own, billed for its tokens', async () => {
+    const cutOff = usage(100n, 7n);
+    const outcome = await runChain(
+      [gpt4o],
+      async (_, retried) => {
+        retried(new ProviderError('stream cut off (502)', { transient: true, usage: cutOff }));
+        retried(new ProviderError('overloaded (503)', { transient: true }));
+        return answer('ok', 100n, 20n);
+      },
+      steppingClock(),
+    );
+    expect(outcome.attempts.map((a) => [a.model, a.status, a.errorMessage])).toEqual([
+      ['gpt-4o', FAILED, 'stream cut off (502)'],
+      ['gpt-4o', FAILED, 'overloaded (503)'],
+      ['gpt-4o', OK, ''],
+    ]);
+    const cutOffCost = costOf(gpt4o.price, cutOff);
+    const servedCost = costOf(gpt4o.price, usage(100n, 20n));
+    expect(outcome.attempts.map((a) => a.costNanoUsd)).toEqual([cutOffCost, 0n, servedCost]);
+    expect(outcome.attempts[0].usage).toEqual(cutOff);
+    expect(outcome.served?.usage).toEqual(usage(100n, 20n));
+    expect(outcome.costNanoUsd).toBe(cutOffCost + servedCost);
+    expect(outcome.attempts.map((a) => durationToMs(a.latency))).toEqual([5, 5, 5]);
+  });
+
+  it('fails an answer whose usage cannot be priced, keeping that usage, and falls back', async () => {
+    const impossible = common.Usage.fromPartial({
+      inputTokens: 10n,
+      outputTokens: 5n,
+      cachedInputTokens: 11n,
+    });
+    const outcome = await runChain([gpt4o, simLarge], async (m) =>
+      m.name === 'gpt-4o' ? { text: 'fine', usage: impossible } : answer('from large'),
+    );
+    expect(outcome.served?.model.name).toBe('sim-large');
+    const [unpriced] = outcome.attempts;
+    expect(unpriced).toMatchObject({ model: 'gpt-4o', status: FAILED, usage: impossible });
+    expect(unpriced.costNanoUsd).toBe(0n);
+    expect(unpriced.errorMessage).toBe(
+      'usage cannot be priced: usage.cached_input_tokens: 11 exceeds input_tokens (10); ' +
+        'cached tokens are a subset of input tokens',
+    );
+  });
+
+  it('records a failure whose usage cannot be priced instead of throwing', async () => {
+    const impossible = common.Usage.fromPartial({ inputTokens: 1n, cachedInputTokens: 2n });
+    const outcome = await runChain([gpt4o], async () => {
+      throw new ProviderError('stream cut off (502)', { transient: true, usage: impossible });
+    });
+    expect(outcome.served).toBeNull();
+    expect(outcome.attempts).toHaveLength(1);
+    expect(outcome.attempts[0]).toMatchObject({ status: FAILED, usage: impossible });
+    expect(outcome.attempts[0].errorMessage).toMatch(
+      /^stream cut off \(502\); usage cannot be priced: usage.cached_input_tokens: 2 exceeds/,
+    );
+    expect(outcome.costNanoUsd).toBe(0n);
+  });
 });

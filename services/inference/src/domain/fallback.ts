@@ -61,7 +61,9 @@ export async function runChain(
     }
     const attempt = attemptOf(model, response.usage, now() - started, null);
     attempts.push(attempt);
-    if (attempt.status === OK) return outcome({ model, text: response.text, usage: response.usage });
+    if (attempt.status === OK) {
+      return outcome({ model, text: response.text, usage: response.usage });
+    }
   }
   return outcome(null);
 }

@@ -36,12 +36,25 @@ function scripted(script: Array<(request: ProviderRequest) => Promise<ProviderRe
   return { provider, calls };
 }
 
-const resilient = (provider: Provider, options = {}) =>
-  new ResilientProviders(new Map([['sim', provider]]), {
-    timeoutMs: 1_000,
-    retryDelayMs: 1,
-    ...options,
-  });
+/** The warnings logged, as [fields, message]. */
+function recordingLogger() {
+  const warnings: Array<[Record<string, unknown>, string]> = [];
+  const ignore = () => undefined;
+  const logger = {
+    info: ignore,
+    error: ignore,
+    warn: (fields: object, message: string) =>
+      void warnings.push([fields as Record<string, unknown>, message]),
+  };
+  return { logger, warnings };
+}
+
+const resilient = (provider: Provider, options = {}, logger = recordingLogger().logger) =>
+  new ResilientProviders(
+    new Map([['sim', provider]]),
+    { timeoutMs: 1_000, retryDelayMs: 1, ...options },
+    logger,
+  );
 
 describe('ResilientProviders', () => {
   it('passes the model, messages and max_tokens to the adapter of the model’s provider', async () => {
@@ -121,5 +134,53 @@ describe('ResilientProviders', () => {
     const failure = resilient(scripted([async () => answer]).provider).complete(gpt, request);
     await expect(failure).rejects.toThrow("no adapter serves provider 'openai'");
     await expect(failure).rejects.toMatchObject({ transient: false });
+  });
+
+  it('tells of each retried try, with the tokens it used, and not of the last one', async () => {
+    const cutOff = (output: bigint) =>
+      new ProviderError('stream cut off (502)', {
+        transient: true,
+        usage: common.Usage.fromPartial({ inputTokens: 8n, outputTokens: output }),
+      });
+    const { provider } = scripted([
+      () => Promise.reject(cutOff(2n)),
+      () => Promise.reject(cutOff(3n)),
+      async () => answer,
+    ]);
+    const retried: ProviderError[] = [];
+    const providers = resilient(provider, { retries: 2 });
+    await expect(
+      providers.complete(simSmall, request, (failure) => retried.push(failure)),
+    ).resolves.toEqual(answer);
+    expect(retried.map((failure) => failure.usage?.outputTokens)).toEqual([2n, 3n]);
+
+    const failing = scripted([() => Promise.reject(cutOff(4n))]).provider;
+    const retriedBeforeGivingUp: ProviderError[] = [];
+    const failure = resilient(failing, { retries: 1 }).complete(simSmall, request, (f) =>
+      retriedBeforeGivingUp.push(f),
+    );
+    await expect(failure).rejects.toMatchObject({ usage: { outputTokens: 4n } });
+    // The last try is the error thrown, so it is told of once only.
+    expect(retriedBeforeGivingUp).toHaveLength(1);
+  });
+
+  it('hides an unclassified error behind a transient ProviderError and logs its cause', async () => {
+    const leak = new TypeError('fetch failed: https://internal.example/v1?key=secret');
+    const { provider, calls } = scripted([() => Promise.reject(leak)]);
+    const { logger, warnings } = recordingLogger();
+    const retried: ProviderError[] = [];
+    const failure = resilient(provider, { retries: 1 }, logger).complete(simSmall, request, (f) =>
+      retried.push(f),
+    );
+    await expect(failure).rejects.toBeInstanceOf(ProviderError);
+    await expect(failure).rejects.toMatchObject({
+      message: 'provider call failed',
+      transient: true,
+      cause: leak,
+    });
+    expect(calls).toHaveLength(2);
+    expect(retried.map((f) => f.message)).toEqual(['provider call failed']);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0][0]).toMatchObject({ model: 'sim-small', provider: 'sim', err: leak });
   });
 });

@@ -1,12 +1,14 @@
-// How Keel calls a provider, in one place: a timeout bounds each attempt on a model (its
+// How Keel calls a provider, in one place: a timeout bounds each call on a model (its
 // retries included), transient failures are retried with exponential backoff, and a circuit
 // breaker per model stops calling a model that keeps failing until it has had time to recover.
+import type { BusLogger } from '@keel/bus';
 import type { router } from '@keel/contracts';
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,
   ExponentialBackoff,
   type IPolicy,
+  type IRetryContext,
   TaskCancelledError,
   TimeoutStrategy,
   circuitBreaker,
@@ -19,7 +21,7 @@ import { ProviderError, type ProviderRequest, type ProviderResponse } from './pr
 import type { ProviderRegistry } from './registry';
 
 export interface ResilienceOptions {
-  /** The longest one attempt on one model may take, retries included. */
+  /** The longest one call on one model may take, retries included. */
   timeoutMs: number;
   /** Retries after a transient failure; default 2. */
   retries?: number;
@@ -32,9 +34,10 @@ export interface ResilienceOptions {
 }
 
 /**
- * A failure that may pass: what the provider called transient, and anything an adapter did
- * not classify (a dropped connection, an aborted request). An open circuit and an elapsed
- * timeout are outcomes of this policy, not of the provider, so they are never retried.
+ * A failure that may pass: what the provider called transient (an error the adapter did not
+ * classify, such as a dropped connection, reaches the policy as a transient ProviderError). An
+ * open circuit and an elapsed timeout are outcomes of this policy, not of the provider, so they
+ * are never retried.
  */
 function isTransient(error: Error): boolean {
   if (error instanceof ProviderError) return error.transient;
@@ -47,12 +50,13 @@ function isOutage(error: Error): boolean {
 }
 
 export class ResilientProviders {
-  private readonly policies = new Map<string, IPolicy>();
+  private readonly policies = new Map<string, IPolicy<IRetryContext>>();
   private readonly options: Required<ResilienceOptions>;
 
   constructor(
     private readonly registry: ProviderRegistry,
     options: ResilienceOptions,
+    private readonly logger: BusLogger,
   ) {
     this.options = {
       retries: 2,
@@ -63,10 +67,16 @@ export class ResilientProviders {
     };
   }
 
-  /** One attempt on `model`; failures come out as ProviderError with a message a person can act on. */
+  /**
+   * One call on `model`, its retries included. Every failure comes out as a ProviderError: one
+   * the adapter did not classify (a TypeError, a network error naming a URL) is logged here and
+   * reaches the caller only as 'provider call failed'. `retried` is told at once of each failed
+   * try that is retried, so it can be an attempt of its own and the tokens it used billed.
+   */
   async complete(
     model: router.Model,
     request: Omit<ProviderRequest, 'model' | 'signal'>,
+    retried: (failure: ProviderError) => void = () => undefined,
   ): Promise<ProviderResponse> {
     const adapter = this.registry.get(model.provider);
     if (!adapter) {
@@ -74,10 +84,20 @@ export class ResilientProviders {
         transient: false,
       });
     }
+    // A try the timeout cut off may still fail later: by then the attempt is over.
+    let settled = false;
     try {
-      return await this.policyFor(model.name).execute(({ signal }) =>
-        adapter.complete({ ...request, model, signal }),
-      );
+      return await this.policyFor(model.name).execute(async ({ signal, attempt }) => {
+        try {
+          return await adapter.complete({ ...request, model, signal });
+        } catch (error) {
+          const failure = this.providerErrorOf(model, error);
+          // The retry policy's own rule: a transient failure is retried while retries are left.
+          const willRetry = isTransient(failure) && attempt < this.options.retries;
+          if (willRetry && !signal.aborted && !settled) retried(failure);
+          throw failure;
+        }
+      });
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new ProviderError(
@@ -91,12 +111,24 @@ export class ResilientProviders {
           cause: error,
         });
       }
-      throw error;
+      throw this.providerErrorOf(model, error);
+    } finally {
+      settled = true;
     }
   }
 
+  /** `error` as a ProviderError; any other error's message stays in the log, not in events. */
+  private providerErrorOf(model: router.Model, error: unknown): ProviderError {
+    if (error instanceof ProviderError) return error;
+    this.logger.warn(
+      { model: model.name, provider: model.provider, err: error },
+      'provider call failed with an unclassified error',
+    );
+    return new ProviderError('provider call failed', { transient: true, cause: error });
+  }
+
   /** The model's policy, built on its first call: its breaker's state lives as long as Keel runs. */
-  private policyFor(modelName: string): IPolicy {
+  private policyFor(modelName: string): IPolicy<IRetryContext> {
     let policy = this.policies.get(modelName);
     if (!policy) {
       const { timeoutMs, retries, retryDelayMs, breakerFailures, breakerOpenMs } = this.options;

@@ -102,13 +102,59 @@ describe('CompletedPublisher', () => {
     );
   });
 
-  it('takes no more events once stopping', async () => {
+  it('publishes an event queued while stop() flushes, within the same deadline', async () => {
+    const { publish, held } = heldPublish();
     const publisher = new CompletedPublisher({
-      publish: async () => undefined,
+      publish,
       logger: recordingLogger().logger,
       maxQueued: 10,
     });
+    await publisher.enqueue(event(1));
+    let stopped = false;
+    const stopping = publisher.stop(5_000).then(() => (stopped = true));
+    await publisher.enqueue(event(2));
+    await settle();
+    held[0].ack();
+    await settle();
+    expect(stopped).toBe(false);
+    held[1].ack();
+    await stopping;
+    expect(held.map((h) => h.id)).toEqual(['inference-1', 'inference-2']);
+    expect(publisher.pending).toBe(0);
+  });
+
+  it('logs an event queued after stop() returned as not published, without throwing', async () => {
+    const published: string[] = [];
+    const { logger, lines } = recordingLogger();
+    const publisher = new CompletedPublisher({
+      publish: async (e) => void published.push(e.inferenceId),
+      logger,
+      maxQueued: 10,
+    });
     await publisher.stop(1_000);
-    await expect(publisher.enqueue(event(1))).rejects.toThrow(/stopping/);
+    await expect(publisher.enqueue(event(1))).resolves.toBeUndefined();
+    await settle();
+    expect(published).toEqual([]);
+    expect(lines).toContainEqual({
+      level: 'error',
+      fields: { inference_id: 'inference-1' },
+      message: 'InferenceCompleted arrived after the publisher stopped: not published',
+    });
+  });
+
+  it('wakes a caller waiting for room when stop() gives up, and logs its event', async () => {
+    const { publish, held } = heldPublish();
+    const { logger, lines } = recordingLogger();
+    const publisher = new CompletedPublisher({ publish, logger, maxQueued: 1 });
+    await publisher.enqueue(event(1));
+    const waiting = publisher.enqueue(event(2));
+    await publisher.stop(20);
+    await waiting;
+    await settle();
+    expect(held.map((h) => h.id)).toEqual(['inference-1']);
+    expect(lines.filter((line) => line.level === 'error').map((line) => line.fields)).toEqual([
+      expect.objectContaining({ left: 1, inference_ids: ['inference-1'] }),
+      { inference_id: 'inference-2' },
+    ]);
   });
 });

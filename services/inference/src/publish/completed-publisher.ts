@@ -29,7 +29,8 @@ export class CompletedPublisher {
   private readonly spaceWaiters: Array<() => void> = [];
   private readonly drainWaiters: Array<() => void> = [];
   private publishing = 0;
-  private stopping = false;
+  /** open → flushing (stop() waits for the queue, still taking events) → stopped. */
+  private state: 'open' | 'flushing' | 'stopped' = 'open';
   private readonly giveUp = new AbortController();
   private readonly retryPolicy;
 
@@ -49,11 +50,21 @@ export class CompletedPublisher {
     return this.unacknowledged.size;
   }
 
-  /** Queues `event`; resolves at once unless the queue is full, then as soon as it has room. */
+  /**
+   * Queues `event`; resolves at once unless the queue is full, then as soon as it has room.
+   * While stop() flushes, events still come in and are flushed with the rest (a call the server
+   * cut off may finish then); once stop() has returned, an event is logged as not published.
+   */
   async enqueue(event: inference.InferenceCompleted): Promise<void> {
-    if (this.stopping) throw new Error('the publisher is stopping: it takes no more events');
-    while (this.unacknowledged.size >= this.options.maxQueued) {
+    while (this.state !== 'stopped' && this.unacknowledged.size >= this.options.maxQueued) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+    }
+    if (this.state === 'stopped') {
+      this.options.logger.error(
+        { inference_id: event.inferenceId },
+        'InferenceCompleted arrived after the publisher stopped: not published',
+      );
+      return;
     }
     const queued = { event, context: context.active() };
     this.unacknowledged.add(queued);
@@ -62,12 +73,30 @@ export class CompletedPublisher {
   }
 
   /**
-   * Takes no more events and waits until every queued one is acknowledged, for `timeoutMs` at
-   * most; then logs the inference ids left and stops retrying them.
+   * Waits until every queued event, and every event queued meanwhile, is acknowledged, for
+   * `timeoutMs` at most; then logs the inference ids left and stops retrying them. Events
+   * queued after it returns are not published.
    */
   async stop(timeoutMs: number): Promise<void> {
-    this.stopping = true;
-    if (this.unacknowledged.size === 0) return;
+    this.state = 'flushing';
+    try {
+      if (await this.flushed(timeoutMs)) return;
+      const left = [...this.unacknowledged].map((queued) => queued.event.inferenceId);
+      this.options.logger.error(
+        { left: left.length, timeout_ms: timeoutMs, inference_ids: left.slice(0, 100) },
+        'InferenceCompleted events not acknowledged before the stop timeout: not published',
+      );
+      this.giveUp.abort();
+    } finally {
+      this.state = 'stopped';
+      // Callers waiting for room see the stop, instead of waiting for acks that never come.
+      for (const wake of this.spaceWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Whether the queue emptied within `timeoutMs`. */
+  private async flushed(timeoutMs: number): Promise<boolean> {
+    if (this.unacknowledged.size === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const drained = new Promise<boolean>((resolve) => this.drainWaiters.push(() => resolve(true)));
     const expired = new Promise<boolean>((resolve) => {
@@ -75,13 +104,7 @@ export class CompletedPublisher {
     });
     const flushed = await Promise.race([drained, expired]);
     clearTimeout(timer);
-    if (flushed) return;
-    const left = [...this.unacknowledged].map((queued) => queued.event.inferenceId);
-    this.options.logger.error(
-      { left: left.length, timeout_ms: timeoutMs, inference_ids: left.slice(0, 100) },
-      'InferenceCompleted events not acknowledged before the stop timeout: not published',
-    );
-    this.giveUp.abort();
+    return flushed;
   }
 
   private pump(): void {

@@ -44,8 +44,8 @@ export function complete(deps: CompleteDependencies) {
     const chain = modelsOf(policy, decision);
     const maxTokens = resolveMaxTokens(request.maxTokens, decision.defaultMaxTokens, chain);
 
-    const outcome = await runChain(chain, (model) =>
-      deps.providers.complete(model, { messages: request.messages, maxTokens }),
+    const outcome = await runChain(chain, (model, retried) =>
+      deps.providers.complete(model, { messages: request.messages, maxTokens }, retried),
     );
     await deps.publisher.enqueue(
       completedEvent({
