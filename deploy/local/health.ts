@@ -12,7 +12,8 @@ type HealthClient = grpc.Client & {
 
 const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
 
-export async function isServing(address: string, service = ''): Promise<boolean> {
+/** The status a service's health endpoint reports ('SERVING', 'NOT_SERVING', …). */
+export async function healthStatus(address: string, service = ''): Promise<string> {
   const client = new HealthClient(
     address,
     grpc.credentials.createInsecure(),
@@ -23,11 +24,17 @@ export async function isServing(address: string, service = ''): Promise<boolean>
         error ? reject(error) : resolve(value),
       ),
     );
-    return reply?.status === 'SERVING';
-  } catch {
-    return false;
+    return reply?.status ?? 'UNKNOWN';
   } finally {
     client.close();
+  }
+}
+
+export async function isServing(address: string, service = ''): Promise<boolean> {
+  try {
+    return (await healthStatus(address, service)) === 'SERVING';
+  } catch {
+    return false;
   }
 }
 

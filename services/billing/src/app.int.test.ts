@@ -1,7 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { type Bus, connectBus } from '@keel/bus';
 import { builtinCatalog, costOf, findModel } from '@keel/catalog';
 import { loadConfig } from '@keel/config';
@@ -19,12 +17,12 @@ import { catalogVersionKey, openSnapshotBuckets } from '@keel/snapshots';
 import { type Store, connectStore } from '@keel/store';
 import { eventually, testServers, uniqueName } from '@keel/testing';
 import { type ConsumerInfo, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Collection } from 'mongodb';
 import pino from 'pino';
 import { type BillingApp, startBilling } from './app';
 import { configShape } from './config';
 import type { LedgerDocument } from './store/ledger';
+import { healthStatus } from '../../../deploy/local/health';
 
 // The billing service on the real NATS and Mongo servers, started in-process as main.ts
 // would start it; each suite has its own bus prefix and database.
@@ -201,31 +199,6 @@ function completed(
   });
 }
 
-type HealthClient = grpc.Client & {
-  Check(
-    request: { service: string },
-    callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
-  ): void;
-};
-
-/** The gRPC health status the server reports for itself as a whole. */
-function healthStatus(port: number): Promise<string | undefined> {
-  const definition = grpc.loadPackageDefinition(loadSync(healthProtoPath, { enums: String }));
-  const health = (definition.grpc as grpc.GrpcObject).health as grpc.GrpcObject;
-  const Health = (health.v1 as grpc.GrpcObject).Health as grpc.ServiceClientConstructor;
-  const client = new Health(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  ) as unknown as HealthClient;
-  return new Promise((resolve, reject) => {
-    client.Check({ service: '' }, (error, response) => {
-      client.close();
-      if (error) reject(error);
-      else resolve(response?.status);
-    });
-  });
-}
-
 describe('billing', () => {
   const prefix = uniqueName('bill');
   const logs = captureLogs();
@@ -244,7 +217,7 @@ describe('billing', () => {
   });
 
   it('reports SERVING once its consumer runs', async () => {
-    expect(await healthStatus(app.port)).toBe('SERVING');
+    expect(await healthStatus(`127.0.0.1:${app.port}`)).toBe('SERVING');
   });
 
   it('bills an inference once, at the prices of the catalog version it names, and announces it', async () => {

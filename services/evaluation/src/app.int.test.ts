@@ -1,17 +1,15 @@
-import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { type Bus, type Delivery, connectBus } from '@keel/bus';
 import { loadConfig } from '@keel/config';
 import { durableNameOf, evaluation, events, inference, streamOf } from '@keel/contracts';
 import { type Store, connectStore } from '@keel/store';
 import { eventually, testServers, uniqueName } from '@keel/testing';
 import { type ConsumerInfo, jetstreamManager } from '@nats-io/jetstream';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Collection } from 'mongodb';
 import pino from 'pino';
 import { type EvaluationApp, startEvaluation } from './app';
 import { configShape } from './config';
 import type { EvaluationDocument } from './store/evaluations';
+import { healthStatus } from '../../../deploy/local/health';
 
 // The evaluation service on the real NATS and Mongo servers, started in-process as main.ts
 // would start it; each suite has its own bus prefix and database.
@@ -161,31 +159,6 @@ function completed(
   });
 }
 
-type HealthClient = grpc.Client & {
-  Check(
-    request: { service: string },
-    callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
-  ): void;
-};
-
-/** The gRPC health status the server reports for itself as a whole. */
-function healthStatus(port: number): Promise<string | undefined> {
-  const definition = grpc.loadPackageDefinition(loadSync(healthProtoPath, { enums: String }));
-  const health = (definition.grpc as grpc.GrpcObject).health as grpc.GrpcObject;
-  const Health = (health.v1 as grpc.GrpcObject).Health as grpc.ServiceClientConstructor;
-  const client = new Health(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  ) as unknown as HealthClient;
-  return new Promise((resolve, reject) => {
-    client.Check({ service: '' }, (error, response) => {
-      client.close();
-      if (error) reject(error);
-      else resolve(response?.status);
-    });
-  });
-}
-
 describe('evaluation', () => {
   const prefix = uniqueName('eval');
   const logs = captureLogs();
@@ -204,7 +177,7 @@ describe('evaluation', () => {
   });
 
   it('reports SERVING once its consumer runs', async () => {
-    expect(await healthStatus(app.port)).toBe('SERVING');
+    expect(await healthStatus(`127.0.0.1:${app.port}`)).toBe('SERVING');
   });
 
   it('scores an answer 1 and an empty answer 0, stores each evaluation and announces it', async () => {

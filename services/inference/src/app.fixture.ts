@@ -1,7 +1,6 @@
 // What the integration tests share: an inference service started in-process on its own bus
 // prefix, the snapshots a router would publish, and clients for its gRPC services.
 import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { type Bus, connectBus } from '@keel/bus';
 import { builtinCatalog } from '@keel/catalog';
 import { loadConfig } from '@keel/config';
@@ -10,9 +9,9 @@ import { newApiKey } from '@keel/kit';
 import { SNAPSHOT_KEY, type SnapshotBuckets, openSnapshotBuckets } from '@keel/snapshots';
 import { createLogger } from '@keel/telemetry';
 import { testServers, uniqueName } from '@keel/testing';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { type InferenceApp, startInference } from './app';
 import { configShape } from './config';
+import { healthStatus } from '../../../deploy/local/health';
 
 export const { API_KEY_SCOPE_INFERENCE: INFERENCE, API_KEY_SCOPE_FEEDBACK: FEEDBACK } =
   router.ApiKeyScope;
@@ -86,7 +85,6 @@ export class TestInference {
   private readonly clients: grpc.Client[] = [];
   private stopped = false;
   private inferenceClient!: inference.InferenceServiceClient;
-  private healthClient!: grpc.Client;
 
   private constructor(
     readonly app: InferenceApp,
@@ -113,12 +111,7 @@ export class TestInference {
     const address = `127.0.0.1:${app.port}`;
     const insecure = grpc.credentials.createInsecure();
     test.inferenceClient = new inference.InferenceServiceClient(address, insecure);
-    const definition = grpc.loadPackageDefinition(loadSync(healthProtoPath, { enums: String }));
-    const health = definition.grpc as unknown as {
-      health: { v1: { Health: grpc.ServiceClientConstructor } };
-    };
-    test.healthClient = new health.health.v1.Health(address, insecure);
-    test.clients.push(test.inferenceClient, test.healthClient);
+    test.clients.push(test.inferenceClient);
     return test;
   }
 
@@ -143,13 +136,7 @@ export class TestInference {
   }
 
   health(): Promise<string> {
-    return new Promise((resolve, reject) =>
-      (this.healthClient as unknown as Record<string, (...args: unknown[]) => void>).Check(
-        { service: '' },
-        (error: grpc.ServiceError | null, response: { status: string }) =>
-          error ? reject(error) : resolve(response.status),
-      ),
-    );
+    return healthStatus(`127.0.0.1:${this.app.port}`);
   }
 
   /** Collects every InferenceCompleted on the stream, by inference id, with a new durable consumer. */
