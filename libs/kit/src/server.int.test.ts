@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { fromBinary } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { router } from '@keel/contracts';
+import { descriptorSetPath, healthDescriptorSetPath, router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import pino from 'pino';
@@ -194,22 +197,48 @@ describe('KeelServer over real gRPC', () => {
     });
   });
 
-  it.each(['v1', 'v1alpha'] as const)('lists its services over %s reflection', async (version) => {
-    const Reflection = loadClient(
-      reflectionProto(version),
-      `grpc.reflection.${version}.ServerReflection`,
-    );
-    const client = new Reflection(address, grpc.credentials.createInsecure());
-    clients.push(client);
+  it.each(['v1', 'v1alpha'] as const)(
+    'lists its services and serves their files as built over %s reflection',
+    async (version) => {
+      const Reflection = loadClient(
+        reflectionProto(version),
+        `grpc.reflection.${version}.ServerReflection`,
+      );
+      const client = new Reflection(address, grpc.credentials.createInsecure());
+      clients.push(client);
 
-    const listed = await reflect(client, { listServices: '' });
-    const names = listed.listServicesResponse?.service.map((service) => service.name).sort();
-    expect(names).toEqual(['grpc.health.v1.Health', ROUTER_SERVICE]);
+      const listed = await reflect(client, { listServices: '' });
+      const names = listed.listServicesResponse?.service.map((service) => service.name).sort();
+      expect(names).toEqual(['grpc.health.v1.Health', ROUTER_SERVICE]);
 
-    const file = await reflect(client, { fileContainingSymbol: ROUTER_SERVICE });
-    expect(file.errorResponse).toBeUndefined();
-    expect(file.fileDescriptorResponse?.fileDescriptorProto.length).toBeGreaterThan(0);
-  });
+      // Each file as buf built it, with the files it imports, so clients resolve every type.
+      const built = new Map(
+        [descriptorSetPath, healthDescriptorSetPath]
+          .flatMap((set) => fromBinary(FileDescriptorSetSchema, readFileSync(set)).file)
+          .map((file) => [file.name, file]),
+      );
+      const expected: Array<[string, string[]]> = [
+        [
+          ROUTER_SERVICE,
+          [
+            'google/protobuf/timestamp.proto',
+            'keel/router/v1/router.proto',
+            'keel/router/v1/router_service.proto',
+          ],
+        ],
+        ['grpc.health.v1.Health', ['health/v1/health.proto']],
+      ];
+      for (const [symbol, fileNames] of expected) {
+        const response = await reflect(client, { fileContainingSymbol: symbol });
+        expect(response.errorResponse).toBeUndefined();
+        const served = response.fileDescriptorResponse!.fileDescriptorProto.map((bytes) =>
+          fromBinary(FileDescriptorProtoSchema, bytes),
+        );
+        expect(served.map((file) => file.name).sort()).toEqual(fileNames);
+        for (const file of served) expect(file).toEqual(built.get(file.name));
+      }
+    },
+  );
 
   it('round-trips int64 values beyond 2^53 exactly', async () => {
     const response = await unaryCall<router.GetCatalogResponse>((callback) =>

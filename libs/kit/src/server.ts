@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { descriptorSetPath } from '@keel/contracts';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import type { KitLogger } from './logger';
+import { addReflection } from './reflection';
+import { refuseInvalidUtf8 } from './utf8';
 
 const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
@@ -31,7 +29,9 @@ export class KeelServer {
     implementation: grpc.UntypedServiceImplementation,
   ): void {
     const name = fullServiceName(definition);
-    this.server.addService(definition, implementation);
+    // Every request is checked for invalid UTF-8 before it is decoded.
+    const checked = refuseInvalidUtf8(definition, implementation);
+    this.server.addService(checked.definition, checked.implementation);
     this.serviceNames.push(name);
     this.health.setStatus(name, 'NOT_SERVING');
   }
@@ -39,14 +39,7 @@ export class KeelServer {
   /** Binds the server and returns its port (a free one when the port asked for is 0). */
   async start(): Promise<number> {
     this.health.addToServer(this.server);
-    // Reflection describes what this server serves, from the descriptors of the Keel protos.
-    const descriptors = {
-      ...loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath)),
-      ...loadSync(healthProtoPath),
-    };
-    new ReflectionService(descriptors, {
-      services: [...this.serviceNames, HEALTH_SERVICE],
-    }).addToServer(this.server);
+    addReflection(this.server, [...this.serviceNames, HEALTH_SERVICE]);
 
     const { host, port, serviceName, logger } = this.options;
     const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;

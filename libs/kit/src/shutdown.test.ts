@@ -1,13 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-const tsx = path.join(__dirname, '../../../node_modules/.bin/tsx');
-
-/** Starts the fixture and collects its log lines; resolves once it is ready for signals. */
-async function startChild(mode: 'fail' | 'hang') {
-  const child = spawn(tsx, [path.join(__dirname, 'shutdown.fixture.ts'), mode], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/**
+ * Starts the fixture with Node itself (no launcher process between the test's signals and it)
+ * and collects its log lines; resolves once it is ready for signals.
+ */
+async function startChild(...args: string[]) {
+  const child = spawn(
+    process.execPath,
+    ['--require', require.resolve('tsx/cjs'), path.join(__dirname, 'shutdown.fixture.ts'), ...args],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const lines: Array<Record<string, unknown>> = [];
   let buffered = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -30,7 +33,8 @@ async function startChild(mode: 'fail' | 'hang') {
   // 'close' comes after the last output, unlike 'exit'.
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   await seen('ready');
-  return { child, lines, seen, exited };
+  const events = () => lines.map((line) => [line.msg, line.step ?? line.signal ?? null]);
+  return { child, lines, seen, exited, events };
 }
 
 describe('onShutdown', () => {
@@ -46,8 +50,7 @@ describe('onShutdown', () => {
     child.kill('SIGTERM');
 
     expect(await started.exited).toBe(0);
-    const events = started.lines.map((line) => [line.msg, line.step ?? line.signal ?? null]);
-    expect(events).toEqual([
+    expect(started.events()).toEqual([
       ['ready', null],
       ['shutting down', 'SIGTERM'],
       ['stopping', null],
@@ -61,20 +64,45 @@ describe('onShutdown', () => {
     expect(failed?.err).toMatchObject({ message: 'drain failed' });
   });
 
-  it('exits 1 at once on a second signal while a step hangs', async () => {
-    const started = await startChild('hang');
+  it('finishes every step when SIGINT and SIGTERM arrive a few ms apart', async () => {
+    const started = await startChild('held');
+    child = started.child;
+    child.kill('SIGINT');
+    // Signals sent together may be handled in either order: the SIGTERM follows the SIGINT's log.
+    await started.seen('shutting down');
+    child.kill('SIGTERM');
+    await started.seen('signal while shutting down: part of the same stop');
+    // Only now may the drain finish: the second signal came while it ran.
+    child.stdin?.write('drained\n');
+
+    expect(await started.exited).toBe(0);
+    expect(started.events()).toEqual([
+      ['ready', null],
+      ['shutting down', 'SIGINT'],
+      ['stopping', null],
+      ['shutdown step done', 'stop accepting'],
+      ['signal while shutting down: part of the same stop', 'SIGTERM'],
+      ['shutdown step done', 'drain'],
+      ['closing', null],
+      ['shutdown step done', 'close store'],
+      ['shut down', null],
+    ]);
+  });
+
+  it('exits 1 at once on a signal after the same-stop window while a step hangs', async () => {
+    const started = await startChild('hang', '0');
     child = started.child;
     child.kill('SIGINT');
     await started.seen('shutdown step done');
     child.kill('SIGTERM');
 
     expect(await started.exited).toBe(1);
-    expect(started.lines.map((line) => line.msg)).toEqual([
-      'ready',
-      'shutting down',
-      'stopping',
-      'shutdown step done',
-      'second signal: exiting now',
+    expect(started.events()).toEqual([
+      ['ready', null],
+      ['shutting down', 'SIGINT'],
+      ['stopping', null],
+      ['shutdown step done', 'stop accepting'],
+      ['second signal: exiting now', 'SIGTERM'],
     ]);
   });
 });

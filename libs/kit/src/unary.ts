@@ -2,6 +2,7 @@ import { status, type handleUnaryCall, type Metadata } from '@grpc/grpc-js';
 import type { router } from '@keel/contracts';
 import type { KeyRing, Principal } from './key-ring';
 import type { KitLogger } from './logger';
+import { measureRpc } from './rpc-metrics';
 import { toStatus } from './status';
 
 export interface UnaryContext {
@@ -36,13 +37,18 @@ export function unary<Req, Res>(options: {
   };
 
   return (call, callback) => {
+    const measured = measureRpc(call.getPath());
     run(call.request, call.metadata).then(
-      (response) => callback(null, response),
+      (response) => {
+        measured(status.OK);
+        callback(null, response);
+      },
       (error: unknown) => {
         const answer = toStatus(error);
         if (answer.code === status.INTERNAL) {
           logger.error({ err: error, method: call.getPath() }, 'request failed');
         }
+        measured(answer.code);
         callback(answer);
       },
     );

@@ -1,6 +1,29 @@
-import type { KvBucket } from '@keel/bus';
+import type { KvBucket, KvEntry } from '@keel/bus';
+import { builtinCatalog } from '@keel/catalog';
+import { router } from '@keel/contracts';
+import { metrics } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  type GaugeMetricData,
+  MeterProvider,
+  MetricReader,
+} from '@opentelemetry/sdk-metrics';
 import pino from 'pino';
 import { SnapshotFollower } from './follower';
+
+/** A reader the test collects from on demand. */
+class CollectingReader extends MetricReader {
+  protected async onShutdown(): Promise<void> {}
+  protected async onForceFlush(): Promise<void> {}
+}
+
+// Delta temporality: each collection holds only what the callbacks observed for it.
+const reader = new CollectingReader({
+  aggregationTemporalitySelector: () => AggregationTemporality.DELTA,
+});
+const meterProvider = new MeterProvider({ readers: [reader] });
+metrics.setGlobalMeterProvider(meterProvider);
+afterAll(() => meterProvider.shutdown());
 
 // What follow() leaves behind when it cannot start both watches: buckets that watch on cue.
 
@@ -21,5 +44,62 @@ describe('SnapshotFollower.follow', () => {
       'no responders',
     );
     expect(policyWatch.stops).toBe(1);
+  });
+});
+
+describe('keel.snapshot.age', () => {
+  /** Buckets whose watch delivers one entry at once, as a KV watch delivers the current value. */
+  function bucketsHolding(policy: Uint8Array, keys: Uint8Array) {
+    const holding = (value: Uint8Array) =>
+      ({
+        watch: async (_key: string, onEntry: (entry: KvEntry) => void) => {
+          onEntry({ value, revision: 1n });
+          return { stop: () => undefined };
+        },
+      }) as unknown as KvBucket;
+    return { policy: holding(policy), keys: holding(keys), catalog: {} as KvBucket };
+  }
+
+  /** The gauge's points by snapshot name, as a reader collects them. */
+  async function ages(): Promise<Record<string, number>> {
+    const { resourceMetrics } = await reader.collect();
+    const gauge = resourceMetrics.scopeMetrics
+      .flatMap((scope) => scope.metrics)
+      .find((metric) => metric.descriptor.name === 'keel.snapshot.age') as
+      GaugeMetricData | undefined;
+    if (gauge) expect(gauge.descriptor.unit).toBe('s');
+    return Object.fromEntries(
+      (gauge?.dataPoints ?? []).map((point) => [
+        point.attributes['keel.snapshot.name'],
+        point.value,
+      ]),
+    );
+  }
+
+  it('reports the seconds since each snapshot in use was published, until stopped', async () => {
+    const now = Date.now();
+    const policy = router.PolicySnapshot.encode(
+      router.PolicySnapshot.fromPartial({
+        catalog: builtinCatalog(1n),
+        publishedAt: new Date(now - 90_000),
+      }),
+    ).finish();
+    const keys = router.KeysSnapshot.encode(
+      router.KeysSnapshot.fromPartial({ publishedAt: new Date(now - 30_000) }),
+    ).finish();
+    const follower = await SnapshotFollower.follow(
+      bucketsHolding(policy, keys),
+      pino({ level: 'silent' }),
+    );
+    expect(follower.ready).toBe(true);
+
+    const reported = await ages();
+    expect(reported.policy).toBeGreaterThanOrEqual(90);
+    expect(reported.policy).toBeLessThan(120);
+    expect(reported.keys).toBeGreaterThanOrEqual(30);
+    expect(reported.keys).toBeLessThan(60);
+
+    follower.stop();
+    expect(await ages()).toEqual({});
   });
 });

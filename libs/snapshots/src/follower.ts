@@ -5,6 +5,7 @@ import type { BusLogger, KvEntry } from '@keel/bus';
 import { router } from '@keel/contracts';
 import { KeyRing } from '@keel/kit';
 import { Policy } from '@keel/routing';
+import { type ObservableGauge, type ObservableResult, metrics } from '@opentelemetry/api';
 import { SNAPSHOT_KEY, type SnapshotBuckets } from './buckets';
 
 export class SnapshotFollower {
@@ -12,12 +13,23 @@ export class SnapshotFollower {
   private currentPolicy: Policy | null = null;
   private readonly watches: Array<{ stop(): void }> = [];
   private readonly readyListeners: Array<() => void> = [];
+  /** When the router published each snapshot in use, in ms since the epoch. */
+  private readonly publishedAt = new Map<'policy' | 'keys', number>();
+  private readonly ageGauge = snapshotAgeGauge();
+  private readonly observeAge = (result: ObservableResult) => {
+    for (const [snapshot, at] of this.publishedAt) {
+      // Clocks of two hosts may disagree by a little: an age is never negative.
+      const ageSeconds = Math.max(0, (Date.now() - at) / 1_000);
+      result.observe(ageSeconds, { 'keel.snapshot.name': snapshot });
+    }
+  };
 
   private constructor(private readonly logger: BusLogger) {}
 
   /** Starts watching both snapshots; `ready` turns true once each has arrived. */
   static async follow(buckets: SnapshotBuckets, logger: BusLogger): Promise<SnapshotFollower> {
     const follower = new SnapshotFollower(logger);
+    follower.ageGauge.addCallback(follower.observeAge);
     follower.watches.push(
       await buckets.policy.watch(SNAPSHOT_KEY, (entry) => follower.onPolicy(entry)),
     );
@@ -49,12 +61,15 @@ export class SnapshotFollower {
 
   stop(): void {
     for (const watch of this.watches) watch.stop();
+    this.ageGauge.removeCallback(this.observeAge);
   }
 
   private onPolicy(entry: KvEntry | null): void {
     if (!entry) return; // a deleted snapshot leaves the last one in force
     try {
-      this.currentPolicy = Policy.from(router.PolicySnapshot.decode(entry.value), entry.revision);
+      const snapshot = router.PolicySnapshot.decode(entry.value);
+      this.currentPolicy = Policy.from(snapshot, entry.revision);
+      this.publishedAt.set('policy', (snapshot.publishedAt ?? new Date()).getTime());
       this.logger.info({ policy_version: entry.revision.toString() }, 'policy snapshot applied');
     } catch (error) {
       this.logger.error(
@@ -68,7 +83,9 @@ export class SnapshotFollower {
   private onKeys(entry: KvEntry | null): void {
     if (!entry) return;
     try {
-      this.keyRing.update(router.KeysSnapshot.decode(entry.value), entry.revision);
+      const snapshot = router.KeysSnapshot.decode(entry.value);
+      this.keyRing.update(snapshot, entry.revision);
+      this.publishedAt.set('keys', (snapshot.publishedAt ?? new Date()).getTime());
       this.logger.info({ keys_version: entry.revision.toString() }, 'keys snapshot applied');
     } catch (error) {
       this.logger.error(
@@ -83,4 +100,16 @@ export class SnapshotFollower {
     if (!this.ready) return;
     for (const listener of this.readyListeners.splice(0)) listener();
   }
+}
+
+/**
+ * `keel.snapshot.age`: seconds since the router published the policy and keys snapshots this
+ * process uses (since they arrived, for a snapshot without a publication time). Taken from the
+ * meter provider when a follower starts, so the provider registered at start is the one used.
+ */
+function snapshotAgeGauge(): ObservableGauge {
+  return metrics.getMeter('@keel/snapshots').createObservableGauge('keel.snapshot.age', {
+    description: 'Seconds since the router published the snapshot in use',
+    unit: 's',
+  });
 }

@@ -12,7 +12,10 @@ let sdk: NodeSDK | undefined;
  *
  * Everything is set by the standard `OTEL_*` variables. Unless they say otherwise, nothing is
  * exported (`OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` and `OTEL_LOGS_EXPORTER` default to
- * `none`) and `OTEL_SERVICE_NAME` is `serviceName`.
+ * `none`) and `OTEL_SERVICE_NAME` is `serviceName`. `OTEL_METRICS_EXPORTER=prometheus` serves
+ * `/metrics` on `OTEL_EXPORTER_PROMETHEUS_HOST` and `OTEL_EXPORTER_PROMETHEUS_PORT` (default
+ * every interface, 9464); `otlp` pushes every `OTEL_METRIC_EXPORT_INTERVAL` ms. With `none`, no
+ * meter provider is registered and every instrument is the API's no-op: metrics cost nothing.
  */
 export function registerTelemetry(serviceName: string): void {
   if (sdk) return;

@@ -1,4 +1,4 @@
-import { DiagLogLevel, ProxyTracerProvider, diag, trace } from '@opentelemetry/api';
+import { DiagLogLevel, ProxyTracerProvider, diag, metrics, trace } from '@opentelemetry/api';
 import pino from 'pino';
 import { createLogger, currentTraceId, registerTelemetry, shutdownTelemetry } from './index';
 import { loggerOptions } from './logger';
@@ -31,6 +31,13 @@ describe('telemetry', () => {
     expect(process.env.OTEL_METRICS_EXPORTER).toBe('none');
     expect(process.env.OTEL_LOGS_EXPORTER).toBe('none');
     expect(process.env.OTEL_SERVICE_NAME).toBe('keel-test');
+  });
+
+  it('registers no meter provider without a metrics exporter, so instruments cost nothing', () => {
+    const current = metrics.getMeterProvider();
+    // With nothing registered, disabling leaves the API on the same no-op provider.
+    metrics.disable();
+    expect(metrics.getMeterProvider()).toBe(current);
   });
 
   it('is idempotent: a second call registers nothing', () => {

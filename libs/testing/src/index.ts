@@ -34,7 +34,7 @@ export function uniqueName(prefix = 't'): string {
  * as a prefix), whatever its case: what the suite may delete when it is done.
  */
 export function isTestName(name: string): boolean {
-  return new RegExp(`^(kv_)?[a-z]+${testRun()}[0-9a-f]{6}(_|$)`, 'i').test(name);
+  return new RegExp(`^(kv_|obj_)?[a-z]+${testRun()}[0-9a-f]{6}(_|$)`, 'i').test(name);
 }
 
 /** A new test run id for KEEL_TEST_RUN. */
@@ -62,3 +62,14 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+export { INVALID_UTF8_MARKER, withInvalidUtf8 } from './invalid-utf8';
+export { callWithBytes } from './raw-grpc';
+export { grpcurl, grpcurlBinary } from './grpcurl';
+export {
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedSpan,
+  type ReceivedSpanKind,
+} from './otlp-receiver';
+export { answersNats, freePort, startNatsServer, type NatsServer } from './nats-server';

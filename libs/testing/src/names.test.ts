@@ -7,6 +7,7 @@ describe('isTestName', () => {
     expect(isTestName(`${prefix}_billing`)).toBe(true);
     expect(isTestName(`${prefix}_INFERENCE`.toUpperCase())).toBe(true);
     expect(isTestName(`KV_${prefix}_policy`)).toBe(true);
+    expect(isTestName(`OBJ_${prefix}_payloads`)).toBe(true);
   });
 
   it("leaves another run's names alone", () => {
@@ -15,7 +16,14 @@ describe('isTestName', () => {
   });
 
   it('leaves the names a deployment uses alone', () => {
-    for (const name of ['keel_router', 'KEEL_INFERENCE', 'KV_keel_policy', 'admin', 'local']) {
+    for (const name of [
+      'keel_router',
+      'KEEL_INFERENCE',
+      'KV_keel_policy',
+      'OBJ_keel_payloads',
+      'admin',
+      'local',
+    ]) {
       expect(isTestName(name)).toBe(false);
     }
   });

@@ -353,7 +353,7 @@ describe('billing', () => {
     expect(entry.total_nano_usd).toBe(2_750_000n);
   });
 
-  it('terminates and logs an event that can never be billed, and stores nothing of it', async () => {
+  it('moves an event that can never be billed to the dead-letter stream with its reason, and stores nothing of it', async () => {
     const noTenant = completed({ tenantId: '' });
     const noInference = completed({ inferenceId: '' });
     const unknownModel = completed();
@@ -369,15 +369,19 @@ describe('billing', () => {
     );
     await deployment.settledThrough(garbage.seq);
 
-    const reasons = logs.lines
-      .filter((line) => line.msg === 'message terminated: it can never be handled')
-      .map((line) => line.reason);
-    expect(reasons).toEqual(
+    const letters = await deployment.bus.deadLetters.list({ durable: DURABLE });
+    expect(letters.map(({ reasonKind, reason }) => ({ reasonKind, reason }))).toEqual(
       expect.arrayContaining([
-        'tenant_id is missing',
-        'inference_id is missing',
-        `inference ${unknownModel.inferenceId}: attempts[2].model: 'gpt-9' is not in catalog version 1`,
-        expect.stringMatching(/^payload does not decode as inference\.completed/),
+        { reasonKind: 'poison', reason: 'tenant_id is missing' },
+        { reasonKind: 'poison', reason: 'inference_id is missing' },
+        {
+          reasonKind: 'poison',
+          reason: `inference ${unknownModel.inferenceId}: attempts[2].model: 'gpt-9' is not in catalog version 1`,
+        },
+        {
+          reasonKind: 'undecodable',
+          reason: expect.stringMatching(/^payload does not decode as inference\.completed/),
+        },
       ]),
     );
     expect(await deployment.ledger.countDocuments({ inference_id: noTenant.inferenceId })).toBe(0);

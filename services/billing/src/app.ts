@@ -51,6 +51,7 @@ export async function startBilling(config: BillingConfig, logger: Logger): Promi
       logger,
       concurrency: config.KEEL_BILLING_CONCURRENCY,
       ackWaitMs: config.KEEL_BILLING_ACK_WAIT_MS,
+      maxDeliver: config.KEEL_BILLING_MAX_DELIVER,
       killAfterWrites: config.KEEL_BILLING_FAULT_KILL_AFTER_WRITES,
     });
     const port = await server.start();

@@ -290,16 +290,19 @@ describe('evaluation', () => {
     expect(deployment.scoredFor(event)).toEqual([]);
   });
 
-  it('terminates and logs an event without tenant or inference id, and stores nothing of it', async () => {
+  it('moves an event without tenant or inference id to the dead-letter stream with its reason, and stores nothing of it', async () => {
     const noTenant = completed({ tenantId: '' });
     const noInference = completed({ inferenceId: '' });
     await deployment.publish(noTenant);
     await deployment.settledThrough(await deployment.publish(noInference, uniqueName('msg')));
 
-    const reasons = logs.lines
-      .filter((line) => line.msg === 'message terminated: it can never be handled')
-      .map((line) => line.reason);
-    expect(reasons).toEqual(['tenant_id is missing', 'inference_id is missing']);
+    const letters = await deployment.bus.deadLetters.list({
+      durable: DURABLE,
+    });
+    expect(letters.map((letter) => [letter.reasonKind, letter.reason]).sort()).toEqual([
+      ['poison', 'inference_id is missing'],
+      ['poison', 'tenant_id is missing'],
+    ]);
     expect(
       await deployment.evaluations.countDocuments({ inference_id: noTenant.inferenceId }),
     ).toBe(0);

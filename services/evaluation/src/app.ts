@@ -2,6 +2,7 @@
 // stores the evaluations. gRPC serves health and reflection.
 import { connectBus } from '@keel/bus';
 import { KeelServer } from '@keel/kit';
+import { InferencePayloads } from '@keel/payloads';
 import { connectStore } from '@keel/store';
 import type { Logger } from '@keel/telemetry';
 import type { EvaluationConfig } from './config';
@@ -48,9 +49,11 @@ export async function startEvaluation(
     await consumeInferenceCompleted({
       bus,
       evaluations: store.collection<EvaluationDocument>(EVALUATIONS),
+      payloads: await InferencePayloads.open(bus),
       logger,
       concurrency: config.KEEL_EVALUATION_CONCURRENCY,
       ackWaitMs: config.KEEL_EVALUATION_ACK_WAIT_MS,
+      maxDeliver: config.KEEL_EVALUATION_MAX_DELIVER,
     });
     const port = await server.start();
     server.setServing(true);

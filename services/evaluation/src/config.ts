@@ -7,6 +7,12 @@ export const configShape = {
   KEEL_EVALUATION_CONCURRENCY: z.coerce.number().int().min(1).default(8),
   /** How long NATS waits for an ack before it redelivers a message, in milliseconds. */
   KEEL_EVALUATION_ACK_WAIT_MS: z.coerce.number().int().min(100).default(30_000),
+  /**
+   * Deliveries of one InferenceCompleted message before a failure on it moves it to the
+   * dead-letter stream. Redeliveries wait 0.2 s doubling to 30 s, so 100 deliveries ride out
+   * about 45 minutes of a dependency being down (longer when each attempt waits on a timeout).
+   */
+  KEEL_EVALUATION_MAX_DELIVER: z.coerce.number().int().min(1).default(100),
 };
 
 export type EvaluationConfig = ReturnType<typeof loadConfig<typeof configShape>>;

@@ -123,6 +123,7 @@ export class TestInference {
   complete(
     request: Partial<inference.CompleteRequest>,
     token: string | null,
+    options: grpc.CallOptions = {},
   ): Promise<inference.CompleteResponse> {
     const metadata = new grpc.Metadata();
     if (token !== null) metadata.set('authorization', `Bearer ${token}`);
@@ -130,6 +131,7 @@ export class TestInference {
       this.inferenceClient.complete(
         inference.CompleteRequest.fromPartial(request),
         metadata,
+        options,
         (error, response) => (error ? reject(error) : resolve(response)),
       ),
     );

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { streamOf } from '@keel/contracts';
+import { type inference, streamOf } from '@keel/contracts';
 import { SNAPSHOT_KEY } from '@keel/snapshots';
 import { eventually } from '@keel/testing';
 import {
@@ -96,48 +96,66 @@ describe('the inference service following the router’s snapshots', () => {
 });
 
 describe('stopping the inference service', () => {
-  it('publishes, before it stops, the event of every call it answered while JetStream was away', async () => {
+  it('waits for the calls whose events wait for JetStream, and answers each once its event is stored', async () => {
     const key = testKey(tenantId, [INFERENCE]);
-    // The sim model writes 20 tokens a second: an answer of up to 20 tokens is a call in flight.
-    const service = await TestInference.start({ KEEL_SIM_TOKENS_PER_SECOND: '20' });
+    const slowCalls = 10;
+    // The sim model writes 20 tokens a second; a backlog of 10 events is full once they all wait.
+    const service = await TestInference.start({
+      KEEL_SIM_TOKENS_PER_SECOND: '20',
+      KEEL_PUBLISH_BACKLOG_MAX: String(slowCalls),
+    });
     try {
       await service.publish(
         policySnapshot(tenantId, [{ name: 'chat', chain: ['sim-small'] }]),
         keysSnapshot([key]),
       );
       await eventually(async () => (await service.health()) === 'SERVING', { what: 'SERVING' });
-      // Without its stream, every event waits in the publisher, retried, until stop() flushes it.
+      // Without its stream, every event waits in the publisher, retried, and so does its answer.
       const jsm = await jetstreamManager(service.bus.connection);
       await jsm.streams.delete(streamOf('inference', service.bus.prefix).name);
 
+      let answeredSoFar = 0;
       const slow = Promise.allSettled(
-        Array.from({ length: 10 }, (_, n) =>
-          service.complete(
-            { messages: userAsks(`Tell me everything about invoice ${n}`), maxTokens: 20 },
-            key.token,
-          ),
+        Array.from({ length: slowCalls }, (_, n) =>
+          service
+            .complete(
+              { messages: userAsks(`Tell me everything about invoice ${n}`), maxTokens: 20 },
+              key.token,
+            )
+            .finally(() => answeredSoFar++),
         ),
       );
-      // Sent after the slow calls on the same connection: once it is answered, they are in flight.
-      const quick = await service.complete({ messages: userAsks('Hi [sim:empty]') }, key.token);
-      let stopped = false;
-      const stopping = service.stopApp().then(() => (stopped = true));
+      // A probe admitted before the backlog is full joins it and runs out of time; once one is
+      // refused, the backlog is full.
+      let probesAdmitted = 0;
+      await eventually(
+        () =>
+          service
+            .complete({ messages: userAsks('Hi [sim:empty]') }, key.token, {
+              deadline: Date.now() + 300,
+            })
+            .then(() => undefined)
+            .catch((error: { code?: number }) => {
+              if (error.code === status.DEADLINE_EXCEEDED) probesAdmitted++;
+              return error.code === status.UNAVAILABLE;
+            }),
+        { what: 'a full publish backlog' },
+      );
+      expect(answeredSoFar).toBe(0);
 
-      // The calls in flight finish within the server's grace period.
-      const answered = [quick];
+      const stopping = service.stopApp();
+      await service.bus.ensureStreams(['inference']);
+      const answered: inference.CompleteResponse[] = [];
       for (const result of await slow) {
         expect(result.status).toBe('fulfilled');
         if (result.status === 'fulfilled') answered.push(result.value);
       }
-      expect(stopped).toBe(false);
-      await service.bus.ensureStreams(['inference']);
       await stopping;
 
       const events = await service.collectEvents();
-      await eventually(() => events.size === answered.length, {
-        what: `${answered.length} events`,
+      await eventually(() => events.size === slowCalls + probesAdmitted, {
+        what: `${slowCalls + probesAdmitted} events`,
       });
-      expect([...events.keys()].sort()).toEqual(answered.map((r) => r.inferenceId).sort());
       for (const response of answered) {
         expect(events.get(response.inferenceId)?.costNanoUsd).toBe(response.costNanoUsd);
       }

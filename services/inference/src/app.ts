@@ -10,6 +10,7 @@ import type { InferenceConfig } from './config';
 import { createProviderRegistry } from './providers/registry';
 import { ResilientProviders } from './providers/resilience';
 import { CompletedPublisher } from './publish/completed-publisher';
+import { openPayloadStore } from './publish/payload-store';
 import { bindInference } from './server';
 
 export interface InferenceApp {
@@ -42,10 +43,15 @@ export async function startInference(
 async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promise<InferenceApp> {
   await bus.ensureStreams(['inference']);
   const follower = await SnapshotFollower.follow(await openSnapshotBuckets(bus), logger);
+  const storePayload = await openPayloadStore(bus);
   const publisher = new CompletedPublisher({
-    publish: (event) => bus.publish(events.inferenceCompleted, event, { msgId: event.inferenceId }),
+    // Text past the inline bound is stored before the event that references it is published.
+    publish: async (event) =>
+      bus.publish(events.inferenceCompleted, await storePayload(event), {
+        msgId: event.inferenceId,
+      }),
     logger,
-    maxQueued: config.KEEL_PUBLISH_QUEUE_MAX,
+    maxBacklog: config.KEEL_PUBLISH_BACKLOG_MAX,
   });
   const providers = new ResilientProviders(
     createProviderRegistry({
@@ -97,6 +103,6 @@ function warmTokenizers(): void {
   for (const model of builtinCatalog(0n).models) {
     if (warmed.has(model.tokenizer)) continue;
     warmed.add(model.tokenizer);
-    countTokens(model, 'warm');
+    void countTokens(model, 'warm');
   }
 }

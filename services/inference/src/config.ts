@@ -12,8 +12,11 @@ export const configShape = {
   KEEL_MAX_INPUT_CHARS: positiveInt(400_000),
   /** The longest one model of the chain may take to answer, retries included. */
   KEEL_PROVIDER_TIMEOUT_MS: positiveInt(30_000),
-  /** InferenceCompleted events waiting for JetStream at most; requests wait beyond that. */
-  KEEL_PUBLISH_QUEUE_MAX: positiveInt(10_000),
+  /**
+   * InferenceCompleted events not yet acknowledged by JetStream (the publish backlog) at which
+   * new requests are refused with UNAVAILABLE, before any model is called.
+   */
+  KEEL_PUBLISH_BACKLOG_MAX: positiveInt(1_000),
   /** The sim model's wait before it answers. */
   KEEL_SIM_LATENCY_MS: nonNegative(0),
   /** The sim model's generation speed; 0 answers at once. */

@@ -6,4 +6,8 @@ export {
   InferenceServiceService,
   type InferenceServiceServer,
 } from '../gen/keel/inference/v1/inference_service';
-export { InferenceCompleted } from '../gen/keel/inference/v1/events';
+export {
+  InferenceCompleted,
+  InferencePayload,
+  PayloadReference,
+} from '../gen/keel/inference/v1/events';

@@ -1,5 +1,5 @@
 // Bills each completed inference into the ledger exactly once, then announces it with
-// InferenceBilled. Acked only after both; a message that can never be billed is terminated.
+// InferenceBilled. Acked only after both; one that can never be billed goes to the dead letters.
 import { type Bus, PoisonMessageError, type Subscription } from '@keel/bus';
 import { billing, durableNameOf, events, type inference } from '@keel/contracts';
 import { InvalidArgumentError, UnavailableError } from '@keel/errors';
@@ -21,6 +21,8 @@ export interface InferenceCompletedConsumer {
   logger: Logger;
   concurrency: number;
   ackWaitMs: number;
+  /** Deliveries before a failing message goes to the dead-letter stream. */
+  maxDeliver: number;
   /** Test-only fault: SIGKILL right after this many ledger inserts (see config.ts). */
   killAfterWrites?: number;
 }
@@ -31,6 +33,7 @@ export function consumeInferenceCompleted(deps: InferenceCompletedConsumer): Pro
     durable: durableNameOf('billing', events.inferenceCompleted),
     concurrency: deps.concurrency,
     ackWaitMs: deps.ackWaitMs,
+    maxDeliver: deps.maxDeliver,
     handler: async (event) => {
       const bill = await billOf(event, deps.catalogs);
       if (!bill) {

@@ -19,6 +19,13 @@ const attempts = [
 const base = {
   inferenceId: '0190f0f0-0000-7000-8000-000000000000',
   tenantId: 'tenant-a',
+  messages: [
+    common.ChatMessage.fromPartial({
+      role: common.MessageRole.MESSAGE_ROLE_SYSTEM,
+      content: 'Be brief.',
+    }),
+    common.ChatMessage.fromPartial({ role: common.MessageRole.MESSAGE_ROLE_USER, content: 'Hi?' }),
+  ],
   decision,
   latencyMs: 12.5,
   traceId: 'abc',
@@ -47,6 +54,7 @@ describe('completedEvent', () => {
         policyVersion: 7n,
         status: OK,
         outputText: 'hello',
+        inputMessages: base.messages,
         latency: durationFromMs(12.5),
         traceId: 'abc',
         occurredAt: base.occurredAt,
@@ -54,10 +62,11 @@ describe('completedEvent', () => {
     );
   });
 
-  it('describes an inference every model failed: no model, no text, FAILED', () => {
+  it('describes an inference every model failed: no model, no output, FAILED, its input', () => {
     const outcome: ChainOutcome = { served: null, attempts, costNanoUsd: 0n };
     const event = completedEvent({ ...base, outcome });
     expect(event).toMatchObject({ model: '', outputText: '', status: FAILED, usage: undefined });
+    expect(event.inputMessages).toEqual(base.messages);
     expect(event.attempts).toEqual(attempts);
   });
 });

@@ -1,5 +1,5 @@
 // The InferenceCompleted event of one request, from its route and how its chain ran.
-import { durationFromMs, inference, type router } from '@keel/contracts';
+import { type common, durationFromMs, inference, type router } from '@keel/contracts';
 import type { ChainOutcome } from './fallback';
 
 const { INFERENCE_STATUS_OK: OK, INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
@@ -7,6 +7,8 @@ const { INFERENCE_STATUS_OK: OK, INFERENCE_STATUS_FAILED: FAILED } = inference.I
 export interface CompletedInference {
   inferenceId: string;
   tenantId: string;
+  /** The request's messages, as the caller sent them: evaluation reads the input too. */
+  messages: common.ChatMessage[];
   decision: router.RouteDecision;
   outcome: ChainOutcome;
   latencyMs: number;
@@ -29,6 +31,7 @@ export function completedEvent(done: CompletedInference): inference.InferenceCom
     policyVersion: done.decision.policyVersion,
     status: served ? OK : FAILED,
     outputText: served?.text ?? '',
+    inputMessages: done.messages,
     latency: durationFromMs(done.latencyMs),
     traceId: done.traceId,
     occurredAt: done.occurredAt,

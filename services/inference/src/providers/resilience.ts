@@ -1,6 +1,7 @@
 // How Keel calls a provider, in one place: a timeout bounds each call on a model (its
 // retries included), transient failures are retried with exponential backoff, and a circuit
 // breaker per model stops calling a model that keeps failing until it has had time to recover.
+// Each try is a span of its own (attempt-span.ts).
 import type { BusLogger } from '@keel/bus';
 import type { router } from '@keel/contracts';
 import {
@@ -17,6 +18,7 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
+import { inAttemptSpan } from './attempt-span';
 import { ProviderError, type ProviderRequest, type ProviderResponse } from './provider';
 import type { ProviderRegistry } from './registry';
 
@@ -87,17 +89,19 @@ export class ResilientProviders {
     // A try the timeout cut off may still fail later: by then the attempt is over.
     let settled = false;
     try {
-      return await this.policyFor(model.name).execute(async ({ signal, attempt }) => {
-        try {
-          return await adapter.complete({ ...request, model, signal });
-        } catch (error) {
-          const failure = this.providerErrorOf(model, error);
-          // The retry policy's own rule: a transient failure is retried while retries are left.
-          const willRetry = isTransient(failure) && attempt < this.options.retries;
-          if (willRetry && !signal.aborted && !settled) retried(failure);
-          throw failure;
-        }
-      });
+      return await this.policyFor(model.name).execute(({ signal, attempt }) =>
+        inAttemptSpan(model, request.maxTokens, signal, async () => {
+          try {
+            return await adapter.complete({ ...request, model, signal });
+          } catch (error) {
+            const failure = this.providerErrorOf(model, error);
+            // The retry policy's own rule: a transient failure is retried while retries are left.
+            const willRetry = isTransient(failure) && attempt < this.options.retries;
+            if (willRetry && !signal.aborted && !settled) retried(failure);
+            throw failure;
+          }
+        }),
+      );
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new ProviderError(

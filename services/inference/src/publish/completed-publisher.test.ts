@@ -1,5 +1,12 @@
 import { inference } from '@keel/contracts';
-import { CompletedPublisher } from './completed-publisher';
+import { UnavailableError } from '@keel/errors';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import { CompletedPublisher, type PublisherOptions } from './completed-publisher';
 
 const event = (n: number) =>
   inference.InferenceCompleted.fromPartial({ inferenceId: `inference-${n}` });
@@ -24,137 +31,178 @@ function heldPublish() {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Tracks whether a promise has settled yet. */
+function watch(promise: Promise<unknown>) {
+  const state = { settled: false, error: undefined as unknown };
+  promise.then(
+    () => (state.settled = true),
+    (error: unknown) => {
+      state.settled = true;
+      state.error = error;
+    },
+  );
+  return state;
+}
+
+function publisherWith(options: Partial<PublisherOptions> & Pick<PublisherOptions, 'publish'>) {
+  const { logger, lines } = recordingLogger();
+  const publisher = new CompletedPublisher({ logger, maxBacklog: 100, ...options });
+  return { publisher, lines };
+}
+
 describe('CompletedPublisher', () => {
-  it('publishes every event it is given, and stop() returns once all are acknowledged', async () => {
-    const published: string[] = [];
-    const publisher = new CompletedPublisher({
-      publish: async (e) => void published.push(e.inferenceId),
-      logger: recordingLogger().logger,
-      maxQueued: 100,
-    });
-    for (let n = 0; n < 40; n++) await publisher.enqueue(event(n));
-    await publisher.stop(5_000);
-    expect(published.sort()).toEqual(Array.from({ length: 40 }, (_, n) => `inference-${n}`).sort());
+  it('resolves publish() only once the event is acknowledged', async () => {
+    const { publish, held } = heldPublish();
+    const { publisher } = publisherWith({ publish });
+    const published = watch(publisher.publish(event(1)));
+    await settle();
+    expect(held.map((h) => h.id)).toEqual(['inference-1']);
+    expect(published.settled).toBe(false);
+    expect(publisher.pending).toBe(1);
+
+    held[0].ack();
+    await settle();
+    expect(published).toEqual({ settled: true, error: undefined });
     expect(publisher.pending).toBe(0);
+    await publisher.stop(1_000);
   });
 
-  it('retries an event until it is acknowledged, logging the failures', async () => {
+  it('retries an event until it is acknowledged, logging one line a second at most', async () => {
     let failures = 3;
     const published: string[] = [];
-    const { logger, lines } = recordingLogger();
-    const publisher = new CompletedPublisher({
+    const { publisher, lines } = publisherWith({
       publish: async (e) => {
         if (failures-- > 0) throw new Error('no responders: stream unavailable');
         published.push(e.inferenceId);
       },
-      logger,
-      maxQueued: 10,
       retryDelayMs: 1,
     });
-    await publisher.enqueue(event(1));
-    await publisher.stop(5_000);
+    await publisher.publish(event(1));
     expect(published).toEqual(['inference-1']);
-    // The 1st and 2nd failures are logged; the 3rd waits for the 4th.
-    expect(lines.map((line) => [line.level, line.fields.failures])).toEqual([
-      ['warn', 1],
-      ['warn', 2],
-    ]);
+    expect(
+      lines.map((line) => [line.level, line.fields.inference_id, line.fields.failures]),
+    ).toEqual([['warn', 'inference-1', 1]]);
+    await publisher.stop(1_000);
   });
 
-  it('waits for room when the queue is full instead of dropping events', async () => {
-    const { publish, held } = heldPublish();
-    const publisher = new CompletedPublisher({
-      publish,
-      logger: recordingLogger().logger,
-      maxQueued: 2,
+  it('keeps retrying an event whose caller no longer waits, until it is acknowledged', async () => {
+    let attempts = 0;
+    let acknowledged: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (acknowledged = resolve));
+    const { publisher } = publisherWith({
+      publish: async () => {
+        if (++attempts < 5) throw new Error('timeout');
+        acknowledged();
+      },
+      retryDelayMs: 1,
     });
-    await publisher.enqueue(event(1));
-    await publisher.enqueue(event(2));
-    let third = false;
-    const enqueued = publisher.enqueue(event(3)).then(() => (third = true));
-    await settle();
-    expect(third).toBe(false);
-    expect(publisher.pending).toBe(2);
-
-    held[0].ack();
-    await enqueued;
-    expect(publisher.pending).toBe(2);
-    await settle();
-    for (const { ack } of held) ack();
-    await publisher.stop(5_000);
-    expect(held.map((h) => h.id)).toEqual(['inference-1', 'inference-2', 'inference-3']);
+    // The caller gave up (a deadline): nothing awaits the publish.
+    void publisher.publish(event(1)).catch(() => undefined);
+    await done;
+    expect(attempts).toBe(5);
+    await publisher.stop(1_000);
+    expect(publisher.pending).toBe(0);
   });
 
-  it('stops waiting after the timeout and logs the events left', async () => {
+  it('refuses new requests with UNAVAILABLE once the backlog reaches its bound, and logs both edges', async () => {
     const { publish, held } = heldPublish();
-    const { logger, lines } = recordingLogger();
-    const publisher = new CompletedPublisher({ publish, logger, maxQueued: 10 });
-    await publisher.enqueue(event(1));
-    await publisher.enqueue(event(2));
+    const { publisher, lines } = publisherWith({ publish, maxBacklog: 2 });
+    publisher.admit();
+    const first = publisher.publish(event(1));
+    publisher.admit();
+    const second = publisher.publish(event(2));
+    expect(() => publisher.admit()).toThrow(UnavailableError);
+    expect(() => publisher.admit()).toThrow(/2 completed inferences are waiting.*at most 2/);
+
     await settle();
     held[0].ack();
+    await first;
+    expect(() => publisher.admit()).not.toThrow();
+    expect(lines.map((line) => [line.level, line.message, line.fields.backlog])).toEqual([
+      [
+        'error',
+        'InferenceCompleted backlog at its bound: refusing new requests with UNAVAILABLE',
+        2,
+      ],
+      ['info', 'InferenceCompleted backlog below its bound: accepting requests again', 1],
+    ]);
+    held[1].ack();
+    await second;
+    await publisher.stop(1_000);
+  });
+
+  it('reports the backlog as the keel.inference.publish.backlog gauge', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+    const provider = new MeterProvider({ readers: [reader] });
+    const { publish, held } = heldPublish();
+    const { publisher } = publisherWith({ publish, meter: provider.getMeter('test') });
+    const backlog = async () => {
+      const { resourceMetrics } = await reader.collect();
+      const metric = resourceMetrics.scopeMetrics
+        .flatMap((scope) => scope.metrics)
+        .find((m) => m.descriptor.name === 'keel.inference.publish.backlog');
+      return metric?.dataPoints[0]?.value;
+    };
+    const publishing = [publisher.publish(event(1)), publisher.publish(event(2))];
+    expect(await backlog()).toBe(2);
+    await settle();
+    held[0].ack();
+    await publishing[0];
+    expect(await backlog()).toBe(1);
+    held[1].ack();
+    await Promise.all(publishing);
+    await publisher.stop(1_000);
+    await provider.shutdown();
+  });
+
+  it('stop() waits for the backlog, including events published while it waits', async () => {
+    const { publish, held } = heldPublish();
+    const { publisher } = publisherWith({ publish });
+    const first = publisher.publish(event(1));
+    const stopping = watch(publisher.stop(5_000));
+    const second = publisher.publish(event(2));
+    await settle();
+    held[0].ack();
+    await first;
+    await settle();
+    expect(stopping.settled).toBe(false);
+    held[1].ack();
+    await second;
+    await settle();
+    expect(stopping).toEqual({ settled: true, error: undefined });
+    expect(held.map((h) => h.id)).toEqual(['inference-1', 'inference-2']);
+  });
+
+  it('stop() gives up after its timeout: logs the ids left, and their callers get UNAVAILABLE', async () => {
+    const { publisher, lines } = publisherWith({
+      publish: () => Promise.reject(new Error('no responders')),
+      retryDelayMs: 1,
+    });
+    const waiting = watch(publisher.publish(event(1)));
     await publisher.stop(20);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(waiting.error).toBeInstanceOf(UnavailableError);
     expect(lines).toContainEqual(
       expect.objectContaining({
         level: 'error',
-        fields: expect.objectContaining({ left: 1, inference_ids: ['inference-2'] }),
+        fields: expect.objectContaining({ left: 1, inference_ids: ['inference-1'] }),
       }),
     );
   });
 
-  it('publishes an event queued while stop() flushes, within the same deadline', async () => {
-    const { publish, held } = heldPublish();
-    const publisher = new CompletedPublisher({
-      publish,
-      logger: recordingLogger().logger,
-      maxQueued: 10,
-    });
-    await publisher.enqueue(event(1));
-    let stopped = false;
-    const stopping = publisher.stop(5_000).then(() => (stopped = true));
-    await publisher.enqueue(event(2));
-    await settle();
-    held[0].ack();
-    await settle();
-    expect(stopped).toBe(false);
-    held[1].ack();
-    await stopping;
-    expect(held.map((h) => h.id)).toEqual(['inference-1', 'inference-2']);
-    expect(publisher.pending).toBe(0);
-  });
-
-  it('logs an event queued after stop() returned as not published, without throwing', async () => {
+  it('refuses and logs an event published after stop() returned', async () => {
     const published: string[] = [];
-    const { logger, lines } = recordingLogger();
-    const publisher = new CompletedPublisher({
+    const { publisher, lines } = publisherWith({
       publish: async (e) => void published.push(e.inferenceId),
-      logger,
-      maxQueued: 10,
     });
     await publisher.stop(1_000);
-    await expect(publisher.enqueue(event(1))).resolves.toBeUndefined();
-    await settle();
+    await expect(publisher.publish(event(1))).rejects.toBeInstanceOf(UnavailableError);
     expect(published).toEqual([]);
     expect(lines).toContainEqual({
       level: 'error',
       fields: { inference_id: 'inference-1' },
       message: 'InferenceCompleted arrived after the publisher stopped: not published',
     });
-  });
-
-  it('wakes a caller waiting for room when stop() gives up, and logs its event', async () => {
-    const { publish, held } = heldPublish();
-    const { logger, lines } = recordingLogger();
-    const publisher = new CompletedPublisher({ publish, logger, maxQueued: 1 });
-    await publisher.enqueue(event(1));
-    const waiting = publisher.enqueue(event(2));
-    await publisher.stop(20);
-    await waiting;
-    await settle();
-    expect(held.map((h) => h.id)).toEqual(['inference-1']);
-    expect(lines.filter((line) => line.level === 'error').map((line) => line.fields)).toEqual([
-      expect.objectContaining({ left: 1, inference_ids: ['inference-1'] }),
-      { inference_id: 'inference-2' },
-    ]);
   });
 });

@@ -57,7 +57,9 @@ describe('InferenceService/Complete over real gRPC and JetStream', () => {
       variantName: 'support.answer.v1',
     });
     const simSmall = model('sim-small');
-    expect(response.usage?.outputTokens).toBe(BigInt(countTokens(simSmall, response.text).tokens));
+    expect(response.usage?.outputTokens).toBe(
+      BigInt((await countTokens(simSmall, response.text)).tokens),
+    );
     expect(response.usage?.inputTokens).toBeGreaterThan(0n);
     expect(response.costNanoUsd).toBe(costOf(simSmall.price, response.usage!));
     expect(response.costNanoUsd).toBeGreaterThan(0n);

@@ -1,5 +1,6 @@
-// Complete: validate → route from the local policy snapshot → call the chain → answer, and
-// queue the InferenceCompleted event without waiting for JetStream.
+// Complete: validate → route from the local policy snapshot → admit (room in the publish
+// backlog) → call the chain → publish InferenceCompleted → answer. The answer waits for
+// JetStream's acknowledgement, so an inference a caller was answered is never unrecorded.
 import { inference, type router } from '@keel/contracts';
 import { FailedPreconditionError, UnavailableError } from '@keel/errors';
 import type { UnaryContext } from '@keel/kit';
@@ -44,13 +45,15 @@ export function complete(deps: CompleteDependencies) {
     const chain = modelsOf(policy, decision);
     const maxTokens = resolveMaxTokens(request.maxTokens, decision.defaultMaxTokens, chain);
 
+    deps.publisher.admit();
     const outcome = await runChain(chain, (model, retried) =>
       deps.providers.complete(model, { messages: request.messages, maxTokens }, retried),
     );
-    await deps.publisher.enqueue(
+    await deps.publisher.publish(
       completedEvent({
         inferenceId,
         tenantId,
+        messages: request.messages,
         decision,
         outcome,
         latencyMs: performance.now() - started,

@@ -2,7 +2,7 @@
 // model and the conversation picks from the prompt and a small vocabulary. The same
 // conversation sent to the same model always gets the same answer.
 import { createHash } from 'node:crypto';
-import { countTokens } from '@keel/catalog';
+import { type TokenCount, countTokens } from '@keel/catalog';
 import type { common, router } from '@keel/contracts';
 import { promptOf } from './directives';
 
@@ -15,13 +15,22 @@ const VOCABULARY = [
 ]; // prettier-ignore
 
 const MAX_TOPICS = 6;
+// A longer run of letters is not a word to talk about: repeated through the answer, a
+// 400,000-letter one would make an answer of megabytes only to cut it to max_tokens.
+const MAX_TOPIC_CHARS = 32;
+
+export interface SimulatedAnswer {
+  text: string;
+  /** The tokens of `text` for the model. */
+  tokens: TokenCount;
+}
 
 /** The answer of `model` to `messages`, cut to at most `maxTokens` tokens of the model. */
 export function simulatedAnswer(
   model: router.Model,
   messages: common.ChatMessage[],
   maxTokens: number,
-): string {
+): Promise<SimulatedAnswer> {
   const random = seededRandom(model.name, messages);
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
   const topics = topicsOf(promptOf(messages));
@@ -40,23 +49,55 @@ export function simulatedAnswer(
   return withinTokens(model, sentences.join(' ').split(' '), maxTokens);
 }
 
-/** The longest prefix of `words` that fits in `maxTokens` tokens, found by bisection. */
-function withinTokens(model: router.Model, words: string[], maxTokens: number): string {
-  const fits = (count: number) => countTokens(model, words.slice(0, count).join(' ')).tokens;
-  if (fits(words.length) <= maxTokens) return words.join(' ');
-  let low = 0;
-  let high = words.length - 1;
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (fits(middle) <= maxTokens) low = middle;
-    else high = middle - 1;
+/**
+ * The longest prefix of `words` that fits in `maxTokens` tokens. Every word starts with a
+ * letter, so each word after the first begins a piece of the tokenizer's split (" word") and
+ * a prefix's exact count is the sum of its words' counts: each distinct word is counted once,
+ * and only the prefix chosen is counted whole, to check the sum.
+ */
+async function withinTokens(
+  model: router.Model,
+  words: string[],
+  maxTokens: number,
+): Promise<SimulatedAnswer> {
+  const counts = new Map<string, Promise<TokenCount>>();
+  const countOnce = (piece: string) => {
+    const count = counts.get(piece) ?? countTokens(model, piece);
+    counts.set(piece, count);
+    return count;
+  };
+  const wordCounts = await Promise.all(
+    words.map((word, i) => countOnce(i > 0 ? ` ${word}` : word)),
+  );
+  let fitting = 0;
+  for (let sum = 0; fitting < words.length; fitting += 1) {
+    sum += wordCounts[fitting].tokens;
+    if (sum > maxTokens) break;
   }
-  return words.slice(0, low).join(' ');
+  const prefix = async (length: number) => {
+    const text = words.slice(0, length).join(' ');
+    return { text, tokens: await countTokens(model, text) };
+  };
+  let answer = await prefix(fitting);
+  while (answer.tokens.tokens > maxTokens) answer = await prefix((fitting -= 1));
+  // An estimate (ceil(chars / 4)) of the whole is below the sum of its words' estimates.
+  while (answer.tokens.estimated && fitting < words.length) {
+    const longer = await prefix(fitting + 1);
+    if (longer.tokens.tokens > maxTokens) break;
+    answer = longer;
+    fitting += 1;
+  }
+  return answer;
 }
 
+/** The first distinct words of the prompt, read only as far as needed. */
 function topicsOf(prompt: string): string[] {
-  const words = prompt.toLowerCase().match(/[a-z][a-z-]{3,}/g) ?? [];
-  return [...new Set(words)].slice(0, MAX_TOPICS);
+  const topics = new Set<string>();
+  for (const [word] of prompt.toLowerCase().matchAll(/[a-z][a-z-]{3,}/g)) {
+    if (topics.size === MAX_TOPICS) break;
+    if (word.length <= MAX_TOPIC_CHARS) topics.add(word);
+  }
+  return [...topics];
 }
 
 function listed(items: string[]): string {

@@ -50,8 +50,8 @@ describe('SimProvider', () => {
   it('counts usage with the catalog tokenizer', async () => {
     const { text, usage } = await ask(question);
     expect(usage).toEqual({
-      inputTokens: BigInt(countChatTokens(simSmall, question).tokens),
-      outputTokens: BigInt(countTokens(simSmall, text).tokens),
+      inputTokens: BigInt((await countChatTokens(simSmall, question)).tokens),
+      outputTokens: BigInt((await countTokens(simSmall, text)).tokens),
       cachedInputTokens: 0n,
       estimated: false,
     });
@@ -69,12 +69,33 @@ describe('SimProvider', () => {
   it('never answers more than max_tokens tokens', async () => {
     for (const maxTokens of [1, 3, 7, 20]) {
       const { text, usage } = await ask(question, simSmall, maxTokens);
-      expect(countTokens(simSmall, text).tokens).toBeLessThanOrEqual(maxTokens);
+      expect((await countTokens(simSmall, text)).tokens).toBeLessThanOrEqual(maxTokens);
       expect(usage.outputTokens).toBeLessThanOrEqual(BigInt(maxTokens));
     }
     const full = await ask(question);
     const cut = await ask(question, simSmall, 7);
     expect(full.text.startsWith(cut.text)).toBe(true);
+  });
+
+  it('answers the longest prefix that fits max_tokens', async () => {
+    const { text } = await ask(question);
+    const words = text.split(' ');
+    for (const maxTokens of [5, 12]) {
+      const cut = (await ask(question, simSmall, maxTokens)).text;
+      const next = words.slice(0, cut.split(' ').length + 1).join(' ');
+      expect((await countTokens(simSmall, next)).tokens).toBeGreaterThan(maxTokens);
+    }
+  });
+
+  it('answers a message of one 400,000-letter word, counting it but not taking it as a topic', async () => {
+    const word = 'a'.repeat(400_000);
+    const { text, usage } = await ask(chat(`Explain ${word} and tokenizers.`), simSmall, 100_000);
+    expect(text).toMatch(/^You asked about explain and tokenizers\. [A-Z]/);
+    expect(usage.inputTokens).toBe(
+      BigInt((await countChatTokens(simSmall, chat(`Explain ${word} and tokenizers.`))).tokens),
+    );
+    expect(usage.inputTokens).toBeGreaterThan(50_000n);
+    expect(usage.outputTokens).toBe(BigInt((await countTokens(simSmall, text)).tokens));
   });
 
   it('answers [sim:empty] with no text and 0 output tokens', async () => {

@@ -44,9 +44,12 @@ export class SimProvider implements Provider {
     signal,
   }: ProviderRequest): Promise<ProviderResponse> {
     const directives = parseDirectives(messages);
-    const text = directives.empty ? '' : simulatedAnswer(model, messages, maxTokens);
-    const input = countChatTokens(model, messages);
-    const output = countTokens(model, text);
+    const [input, { text, tokens: output }] = await Promise.all([
+      countChatTokens(model, messages),
+      directives.empty
+        ? countTokens(model, '').then((tokens) => ({ text: '', tokens }))
+        : simulatedAnswer(model, messages, maxTokens),
+    ]);
 
     const { latencyMs, tokensPerSecond } = this.options;
     const generationMs = tokensPerSecond > 0 ? (output.tokens / tokensPerSecond) * 1000 : 0;

@@ -8,14 +8,14 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Duration } from "../../../google/protobuf/duration";
 import { Timestamp } from "../../../google/protobuf/timestamp";
-import { Usage } from "../../common/v1/common";
+import { ChatMessage, Usage } from "../../common/v1/common";
 import { Attempt, InferenceStatus, inferenceStatusFromJSON, inferenceStatusToJSON } from "./inference";
 
 export const protobufPackage = "keel.inference.v1";
 
 export const protobufFileName = "keel/inference/v1/events.proto";
 
-/** Published on `keel.inference.completed` once per inference, after the answer. */
+/** Published on `keel.inference.completed` once per inference, before its answer is released. */
 export interface InferenceCompleted {
   inferenceId: string;
   tenantId: string;
@@ -35,10 +35,40 @@ export interface InferenceCompleted {
   /** The policy snapshot version the route came from. */
   policyVersion: bigint;
   status: InferenceStatus;
+  /** The answer's text; empty when `payload` is set. */
   outputText: string;
   latency: Duration | undefined;
   traceId: string;
-  occurredAt: Date | undefined;
+  occurredAt:
+    | Date
+    | undefined;
+  /** The request's messages, as the caller sent them; empty when `payload` is set. */
+  inputMessages: ChatMessage[];
+  /**
+   * Set when the input messages' content and the output text together exceed the inline
+   * bound (INFERENCE_TEXT_INLINE_MAX_BYTES of UTF-8 in the bus contract): both are then stored
+   * whole as an InferencePayload in the object store, before the event is published, and the
+   * event carries neither (no preview: a consumer reads the whole text or none).
+   */
+  payload: PayloadReference | undefined;
+}
+
+/** Where the text of an inference too large for its event is stored. */
+export interface PayloadReference {
+  /** The JetStream object store bucket. */
+  bucket: string;
+  /** The object's name: the inference id. */
+  object: string;
+  /** The stored InferencePayload's size in bytes. */
+  sizeBytes: bigint;
+  /** SHA-256 of the stored bytes, lowercase hex. */
+  sha256: string;
+}
+
+/** The whole text of one inference: what a PayloadReference points at. */
+export interface InferencePayload {
+  inputMessages: ChatMessage[];
+  outputText: string;
 }
 
 function createBaseInferenceCompleted(): InferenceCompleted {
@@ -58,6 +88,8 @@ function createBaseInferenceCompleted(): InferenceCompleted {
     latency: undefined,
     traceId: "",
     occurredAt: undefined,
+    inputMessages: [],
+    payload: undefined,
   };
 }
 
@@ -116,6 +148,12 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     }
     if (message.occurredAt !== undefined) {
       Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(122).fork()).join();
+    }
+    for (const v of message.inputMessages) {
+      ChatMessage.encode(v!, writer.uint32(130).fork()).join();
+    }
+    if (message.payload !== undefined) {
+      PayloadReference.encode(message.payload, writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -253,6 +291,22 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
             message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.inputMessages.push(ChatMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.payload = PayloadReference.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -324,6 +378,12 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
         : isSet(object.occurred_at)
         ? fromJsonTimestamp(object.occurred_at)
         : undefined,
+      inputMessages: globalThis.Array.isArray(object?.inputMessages)
+        ? object.inputMessages.map((e: any) => ChatMessage.fromJSON(e))
+        : globalThis.Array.isArray(object?.input_messages)
+        ? object.input_messages.map((e: any) => ChatMessage.fromJSON(e))
+        : [],
+      payload: isSet(object.payload) ? PayloadReference.fromJSON(object.payload) : undefined,
     };
   },
 
@@ -374,6 +434,12 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     if (message.occurredAt !== undefined) {
       obj.occurredAt = message.occurredAt.toISOString();
     }
+    if (message.inputMessages?.length) {
+      obj.inputMessages = message.inputMessages.map((e) => ChatMessage.toJSON(e));
+    }
+    if (message.payload !== undefined) {
+      obj.payload = PayloadReference.toJSON(message.payload);
+    }
     return obj;
   },
 
@@ -405,6 +471,227 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
       : undefined;
     message.traceId = object.traceId ?? "";
     message.occurredAt = object.occurredAt ?? undefined;
+    message.inputMessages = object.inputMessages?.map((e) => ChatMessage.fromPartial(e)) || [];
+    message.payload = (object.payload !== undefined && object.payload !== null)
+      ? PayloadReference.fromPartial(object.payload)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePayloadReference(): PayloadReference {
+  return { bucket: "", object: "", sizeBytes: 0n, sha256: "" };
+}
+
+export const PayloadReference: MessageFns<PayloadReference> = {
+  encode(message: PayloadReference, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bucket !== "") {
+      writer.uint32(10).string(message.bucket);
+    }
+    if (message.object !== "") {
+      writer.uint32(18).string(message.object);
+    }
+    if (message.sizeBytes !== 0n) {
+      if (BigInt.asIntN(64, message.sizeBytes) !== message.sizeBytes) {
+        throw new globalThis.Error("value provided for field message.sizeBytes of type int64 too large");
+      }
+      writer.uint32(24).int64(message.sizeBytes);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(34).string(message.sha256);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PayloadReference {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePayloadReference();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.bucket = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.object = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sizeBytes = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PayloadReference {
+    return {
+      bucket: isSet(object.bucket) ? globalThis.String(object.bucket) : "",
+      object: isSet(object.object) ? globalThis.String(object.object) : "",
+      sizeBytes: isSet(object.sizeBytes)
+        ? BigInt(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? BigInt(object.size_bytes)
+        : 0n,
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+    };
+  },
+
+  toJSON(message: PayloadReference): unknown {
+    const obj: any = {};
+    if (message.bucket !== "") {
+      obj.bucket = message.bucket;
+    }
+    if (message.object !== "") {
+      obj.object = message.object;
+    }
+    if (message.sizeBytes !== 0n) {
+      obj.sizeBytes = message.sizeBytes.toString();
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PayloadReference>, I>>(base?: I): PayloadReference {
+    return PayloadReference.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PayloadReference>, I>>(object: I): PayloadReference {
+    const message = createBasePayloadReference();
+    message.bucket = object.bucket ?? "";
+    message.object = object.object ?? "";
+    message.sizeBytes = (object.sizeBytes !== undefined && object.sizeBytes !== null) ? BigInt(object.sizeBytes) : 0n;
+    message.sha256 = object.sha256 ?? "";
+    return message;
+  },
+};
+
+function createBaseInferencePayload(): InferencePayload {
+  return { inputMessages: [], outputText: "" };
+}
+
+export const InferencePayload: MessageFns<InferencePayload> = {
+  encode(message: InferencePayload, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.inputMessages) {
+      ChatMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.outputText !== "") {
+      writer.uint32(18).string(message.outputText);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InferencePayload {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInferencePayload();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inputMessages.push(ChatMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outputText = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InferencePayload {
+    return {
+      inputMessages: globalThis.Array.isArray(object?.inputMessages)
+        ? object.inputMessages.map((e: any) => ChatMessage.fromJSON(e))
+        : globalThis.Array.isArray(object?.input_messages)
+        ? object.input_messages.map((e: any) => ChatMessage.fromJSON(e))
+        : [],
+      outputText: isSet(object.outputText)
+        ? globalThis.String(object.outputText)
+        : isSet(object.output_text)
+        ? globalThis.String(object.output_text)
+        : "",
+    };
+  },
+
+  toJSON(message: InferencePayload): unknown {
+    const obj: any = {};
+    if (message.inputMessages?.length) {
+      obj.inputMessages = message.inputMessages.map((e) => ChatMessage.toJSON(e));
+    }
+    if (message.outputText !== "") {
+      obj.outputText = message.outputText;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InferencePayload>, I>>(base?: I): InferencePayload {
+    return InferencePayload.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InferencePayload>, I>>(object: I): InferencePayload {
+    const message = createBaseInferencePayload();
+    message.inputMessages = object.inputMessages?.map((e) => ChatMessage.fromPartial(e)) || [];
+    message.outputText = object.outputText ?? "";
     return message;
   },
 };
