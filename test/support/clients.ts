@@ -18,6 +18,9 @@ export interface Clients {
     key: string,
     request: Partial<router.PutFunctionRequest>,
   ): Promise<router.PutFunctionResponse>;
+  putProvider(key: string, provider: Partial<router.Provider>): Promise<router.PutProviderResponse>;
+  putModel(key: string, model: Partial<router.Model>): Promise<router.PutModelResponse>;
+  getCatalog(key: string): Promise<router.GetCatalogResponse>;
   close(): void;
 }
 
@@ -53,6 +56,22 @@ export function clientsOf(routerAddress: string, inferenceAddress: string): Clie
       call<router.PutFunctionResponse>(key, (metadata, callback) =>
         routerStub.putFunction(router.PutFunctionRequest.fromPartial(request), metadata, callback),
       ),
+    putProvider: (key, provider) =>
+      call<router.PutProviderResponse>(key, (metadata, callback) =>
+        routerStub.putProvider(
+          { provider: router.Provider.fromPartial(provider) },
+          metadata,
+          callback,
+        ),
+      ),
+    putModel: (key, model) =>
+      call<router.PutModelResponse>(key, (metadata, callback) =>
+        routerStub.putModel({ model: router.Model.fromPartial(model) }, metadata, callback),
+      ),
+    getCatalog: (key) =>
+      call<router.GetCatalogResponse>(key, (metadata, callback) =>
+        routerStub.getCatalog({}, metadata, callback),
+      ),
     close: () => {
       routerStub.close();
       inferenceStub.close();
@@ -61,7 +80,7 @@ export function clientsOf(routerAddress: string, inferenceAddress: string): Clie
 }
 
 export function userMessage(content: string): common.ChatMessage {
-  return { role: common.MessageRole.MESSAGE_ROLE_USER, content };
+  return common.ChatMessage.fromPartial({ role: common.MessageRole.MESSAGE_ROLE_USER, content });
 }
 
 /** The gRPC error a call failed with (fails the test when the call succeeded). */

@@ -1,11 +1,12 @@
-// The Keel command-line client: tenants, keys, functions and completions over real gRPC;
-// dead letters over NATS.
+// The Keel command-line client: tenants, keys, functions, providers, models and completions over
+// real gRPC; dead letters over NATS.
 import { Command, Option } from 'commander';
 import type { ServiceError } from '@grpc/grpc-js';
 import { common, inference, router } from '@keel/contracts';
 import { call, inferenceClient, routerClient } from './clients';
 import { addDeadLetterCommands } from './deadletters';
 import { adminKey, tenantKey } from './keys';
+import { addModelCommands, addProviderCommands } from './providers';
 
 const program = new Command('keel')
   .description('Command-line client of Keel')
@@ -196,18 +197,28 @@ program
       const client = inferenceClient(globals().inference);
       const messages: common.ChatMessage[] = [];
       if (options.system)
-        messages.push({ role: common.MessageRole.MESSAGE_ROLE_SYSTEM, content: options.system });
-      messages.push({ role: common.MessageRole.MESSAGE_ROLE_USER, content: prompt });
+        messages.push(
+          common.ChatMessage.fromPartial({
+            role: common.MessageRole.MESSAGE_ROLE_SYSTEM,
+            content: options.system,
+          }),
+        );
+      messages.push(
+        common.ChatMessage.fromPartial({
+          role: common.MessageRole.MESSAGE_ROLE_USER,
+          content: prompt,
+        }),
+      );
       const reply = await call<inference.CompleteResponse>(
         tenantKey(globals().key),
         (metadata, callback) =>
           client.complete(
-            {
+            inference.CompleteRequest.fromPartial({
               functionName: options.function,
               messages,
               model: options.model,
               maxTokens: Number(options.maxTokens),
-            },
+            }),
             metadata,
             callback,
           ),
@@ -225,6 +236,9 @@ program
     },
   );
 
+const connection = { router: () => globals().router, adminKey: () => adminKey(globals().adminKey) };
+addProviderCommands(program, connection);
+addModelCommands(program, connection);
 addDeadLetterCommands(program);
 
 program.parseAsync().then(

@@ -1,5 +1,12 @@
 import { router } from '@keel/contracts';
-import { BUILTIN_DEFAULT_MODEL, builtinCatalog, findModel, sameModels } from './index';
+import {
+  BUILTIN_DEFAULT_MODEL,
+  MODEL_CAPABILITIES,
+  builtinCatalog,
+  findModel,
+  nanoUsd,
+  sameModels,
+} from './index';
 
 const { MODEL_TIER_SMALL: SMALL, MODEL_TIER_LARGE: LARGE } = router.ModelTier;
 
@@ -12,52 +19,39 @@ function mustFind(catalog: router.ModelCatalog, name: string): router.Model {
 describe('builtinCatalog', () => {
   const catalog = builtinCatalog(3n);
 
-  it('has the version, the default model and every builtin model once', () => {
+  it('has the version, the default model and only the models served without configuration', () => {
     expect(catalog.version).toBe(3n);
     expect(catalog.defaultModel).toBe(BUILTIN_DEFAULT_MODEL);
     expect(BUILTIN_DEFAULT_MODEL).toBe('sim-small');
-    expect(catalog.models.map((model) => model.name)).toEqual([
-      'sim-small',
-      'sim-large',
-      'gpt-4o-mini',
-      'gpt-4o',
-      'gpt-4.1-mini',
-      'gpt-4.1',
-      'claude-3-5-haiku',
-      'claude-sonnet-4',
+    expect(catalog.models.map((model) => [model.name, model.provider])).toEqual([
+      ['sim-small', 'sim'],
+      ['sim-large', 'sim'],
     ]);
   });
 
-  it('prices the sim models like the models they stand in for', () => {
-    const simSmall = mustFind(catalog, 'sim-small');
-    expect(simSmall).toMatchObject({ provider: 'sim', tier: SMALL, tokenizer: 'o200k_base' });
-    expect(simSmall.price).toEqual(mustFind(catalog, 'gpt-4o-mini').price);
-    const simLarge = mustFind(catalog, 'sim-large');
-    expect(simLarge).toMatchObject({ provider: 'sim', tier: LARGE });
-    expect(simLarge.price).toEqual(mustFind(catalog, 'gpt-4o').price);
-  });
-
-  it('converts list prices per million tokens to nano-USD exactly', () => {
-    expect(mustFind(catalog, 'gpt-4o-mini').price).toEqual({
-      inputNanoUsdPerMtok: 150_000_000n, // $0.15
-      outputNanoUsdPerMtok: 600_000_000n, // $0.60
-      cachedInputNanoUsdPerMtok: 75_000_000n, // $0.075
+  it('prices the sim models like the models they stand in for (gpt-4o-mini, gpt-4o)', () => {
+    expect(mustFind(catalog, 'sim-small')).toMatchObject({
+      tier: SMALL,
+      tokenizer: 'o200k_base',
+      price: {
+        inputNanoUsdPerMtok: 150_000_000n, // $0.15
+        outputNanoUsdPerMtok: 600_000_000n, // $0.60
+        cachedInputNanoUsdPerMtok: 75_000_000n, // $0.075
+      },
     });
-    expect(mustFind(catalog, 'gpt-4.1').price).toEqual({
-      inputNanoUsdPerMtok: 2_000_000_000n,
-      outputNanoUsdPerMtok: 8_000_000_000n,
-      cachedInputNanoUsdPerMtok: 500_000_000n,
-    });
-    expect(mustFind(catalog, 'claude-sonnet-4').price).toEqual({
-      inputNanoUsdPerMtok: 3_000_000_000n,
-      outputNanoUsdPerMtok: 15_000_000_000n,
-      cachedInputNanoUsdPerMtok: 300_000_000n,
+    expect(mustFind(catalog, 'sim-large')).toMatchObject({
+      tier: LARGE,
+      tokenizer: 'o200k_base',
+      price: {
+        inputNanoUsdPerMtok: 2_500_000_000n,
+        outputNanoUsdPerMtok: 10_000_000_000n,
+        cachedInputNanoUsdPerMtok: 1_250_000_000n,
+      },
     });
   });
 
-  it('gives every model a provider, limits, a price and the right tokenizer', () => {
+  it('gives every model limits, a price and only known capabilities', () => {
     for (const model of catalog.models) {
-      expect(['sim', 'openai', 'anthropic']).toContain(model.provider);
       expect(model.providerModel).not.toBe('');
       expect(model.contextWindow).toBeGreaterThan(0n);
       expect(model.maxOutputTokens).toBeGreaterThan(0n);
@@ -65,7 +59,7 @@ describe('builtinCatalog', () => {
       expect(model.price?.inputNanoUsdPerMtok).toBeGreaterThan(0n);
       expect(model.price?.outputNanoUsdPerMtok).toBeGreaterThan(0n);
       expect(model.price?.cachedInputNanoUsdPerMtok).toBeGreaterThan(0n);
-      expect(model.tokenizer).toBe(model.provider === 'anthropic' ? '' : 'o200k_base');
+      for (const capability of model.capabilities) expect(MODEL_CAPABILITIES).toContain(capability);
     }
   });
 
@@ -81,6 +75,22 @@ describe('builtinCatalog', () => {
   });
 });
 
+describe('nanoUsd', () => {
+  it('converts a dollar figure to nano-USD exactly, up to 9 decimals', () => {
+    expect(nanoUsd('0.075')).toBe(75_000_000n);
+    expect(nanoUsd('15')).toBe(15_000_000_000n);
+    expect(nanoUsd('0.000000001')).toBe(1n);
+    // 0.1 + 0.2 in floating point is 0.30000000000000004; the string path never rounds.
+    expect(nanoUsd('0.30')).toBe(300_000_000n);
+  });
+
+  it('refuses what is not a plain non-negative amount with at most 9 decimals', () => {
+    for (const bad of ['', '-1', '1e3', '0.0000000001', '$1', '1.', '.5']) {
+      expect(() => nanoUsd(bad)).toThrow(/not a dollar amount/);
+    }
+  });
+});
+
 describe('sameModels', () => {
   it('ignores the version and the order of models', () => {
     const a = builtinCatalog(1n);
@@ -93,11 +103,11 @@ describe('sameModels', () => {
     const base = builtinCatalog(1n);
 
     const repriced = builtinCatalog(1n);
-    repriced.models[2].price = { ...repriced.models[2].price!, outputNanoUsdPerMtok: 1n };
+    repriced.models[1].price = { ...repriced.models[1].price!, outputNanoUsdPerMtok: 1n };
     expect(sameModels(base, repriced)).toBe(false);
 
     const otherDefault = builtinCatalog(1n);
-    otherDefault.defaultModel = 'gpt-4o';
+    otherDefault.defaultModel = 'sim-large';
     expect(sameModels(base, otherDefault)).toBe(false);
 
     const added = builtinCatalog(1n);
@@ -109,7 +119,7 @@ describe('sameModels', () => {
     expect(sameModels(base, removed)).toBe(false);
 
     const retiered = builtinCatalog(1n);
-    retiered.models[0].capabilities = ['chat'];
+    retiered.models[0].capabilities = ['streaming', 'tools'];
     expect(sameModels(base, retiered)).toBe(false);
   });
 
@@ -123,8 +133,8 @@ describe('sameModels', () => {
 describe('findModel', () => {
   it('finds a model by name or answers null', () => {
     const catalog = builtinCatalog(1n);
-    expect(findModel(catalog, 'gpt-4o')?.provider).toBe('openai');
-    expect(findModel(catalog, 'gpt-5')).toBeNull();
+    expect(findModel(catalog, 'sim-large')?.provider).toBe('sim');
+    expect(findModel(catalog, 'gpt-4o')).toBeNull();
     expect(findModel(catalog, '')).toBeNull();
   });
 });

@@ -28,6 +28,7 @@ const ROLE_NAMES: Partial<Record<common.MessageRole, string>> = {
   [common.MessageRole.MESSAGE_ROLE_SYSTEM]: 'system',
   [common.MessageRole.MESSAGE_ROLE_USER]: 'user',
   [common.MessageRole.MESSAGE_ROLE_ASSISTANT]: 'assistant',
+  [common.MessageRole.MESSAGE_ROLE_TOOL]: 'tool',
 };
 
 /**
@@ -44,7 +45,10 @@ export async function countTokens(model: router.Model, text: string): Promise<To
   return { tokens, estimated: false };
 }
 
-/** The prompt tokens of a chat: 3 per message + its role + its content, and 3 to prime the reply. */
+/**
+ * The prompt tokens of a chat: 3 per message + its role + its content (and the tool calls it
+ * made), and 3 to prime the reply.
+ */
 export async function countChatTokens(
   model: router.Model,
   messages: common.ChatMessage[],
@@ -52,7 +56,9 @@ export async function countChatTokens(
   const texts = messages.flatMap((message, i) => {
     const role = ROLE_NAMES[message.role];
     if (!role) throw new InvalidArgumentError(`messages[${i}].role`, 'must be set');
-    return [role, message.content];
+    // A tool call the assistant made counts as its name and its arguments' text.
+    const calls = message.toolCalls.flatMap((call) => [call.name, call.argumentsJson]);
+    return [role, message.content, ...calls];
   });
   const encoding = model.tokenizer;
   const estimated = messages.length > 0 && !isKnownEncoding(encoding);

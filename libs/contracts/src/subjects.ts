@@ -90,6 +90,8 @@ export function bucketsOf(prefix = DEFAULT_BUS_PREFIX) {
     keys: `${prefix}_keys`,
     catalog: `${prefix}_catalog`,
     payloads: `${prefix}_payloads`,
+    /** Idempotency claims and results, by tenant and key, kept for the idempotency window. */
+    idempotency: `${prefix}_idempotency`,
   };
 }
 

@@ -9,7 +9,9 @@ export type ErrorKind =
   | 'ALREADY_EXISTS'
   | 'FAILED_PRECONDITION'
   | 'RESOURCE_EXHAUSTED'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
+  | 'CANCELLED';
 
 export abstract class KeelError extends Error {
   abstract readonly kind: ErrorKind;
@@ -62,6 +64,16 @@ export class ResourceExhaustedError extends KeelError {
 /** A dependency failed; the same request may succeed later. */
 export class UnavailableError extends KeelError {
   readonly kind = 'UNAVAILABLE';
+}
+
+/** The caller's deadline passed before the work was done. */
+export class DeadlineExceededError extends KeelError {
+  readonly kind = 'DEADLINE_EXCEEDED';
+}
+
+/** The caller went away (cancelled the call) before the work was done. */
+export class CancelledError extends KeelError {
+  readonly kind = 'CANCELLED';
 }
 
 export function isKeelError(error: unknown): error is KeelError {

@@ -23,7 +23,13 @@ const PATH = '/keel.test.v1.TestService/Echo';
 function callOnce(handler: (request: string) => Promise<string>): Promise<void> {
   const bound = unary<string, string>({ logger, handler });
   return new Promise((resolve) => {
-    const call = { request: 'hi', metadata: new Metadata(), getPath: () => PATH };
+    const call = {
+      request: 'hi',
+      metadata: new Metadata(),
+      getPath: () => PATH,
+      getDeadline: () => Infinity,
+      once: () => undefined,
+    };
     const callback: sendUnaryData<string> = () => resolve();
     bound(call as unknown as Parameters<typeof bound>[0], callback);
   });

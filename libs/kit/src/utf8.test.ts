@@ -69,7 +69,7 @@ const completeBytes = (request: Partial<inference.CompleteRequest>) =>
   );
 
 describe('refuseInvalidUtf8', () => {
-  const ask = (content: string) => ({ role: USER, content });
+  const ask = (content: string) => common.ChatMessage.fromPartial({ role: USER, content });
 
   it.each([
     ['function_name', { functionName: `support.${BAD}`, messages: [ask('hi')] }],

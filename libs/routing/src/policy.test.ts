@@ -1,4 +1,3 @@
-import { builtinCatalog } from '@keel/catalog';
 import { router } from '@keel/contracts';
 import {
   FailedPreconditionError,
@@ -6,6 +5,7 @@ import {
   NotFoundError,
   type KeelError,
 } from '@keel/errors';
+import { catalogWithProviderModels } from '@keel/testing';
 import { Policy, type RouteRequest } from './index';
 
 interface FunctionSpec {
@@ -31,7 +31,7 @@ function fn(tenantId: string, functionName: string, spec: FunctionSpec = {}) {
 }
 
 const snapshot = router.PolicySnapshot.fromPartial({
-  catalog: builtinCatalog(1n),
+  catalog: catalogWithProviderModels(1n),
   tenants: [
     {
       tenantId: 'acme',
@@ -116,7 +116,7 @@ describe('Policy.from', () => {
 
   it('refuses a function filed under a tenant that does not own it', () => {
     const leaky = router.PolicySnapshot.fromPartial({
-      catalog: builtinCatalog(1n),
+      catalog: catalogWithProviderModels(1n),
       tenants: [{ tenantId: 'acme', functions: [fn('globex', 'billing.summary')] }],
     });
     const error = failure(() => Policy.from(leaky, 4n));

@@ -103,3 +103,52 @@ describe('keel.snapshot.age', () => {
     expect(await ages()).toEqual({});
   });
 });
+
+describe('SnapshotFollower.onPolicySnapshot', () => {
+  /** A policy bucket whose watch the test feeds, and a keys bucket with nothing in it. */
+  function feedablePolicy() {
+    let feed: (entry: KvEntry) => void = () => undefined;
+    const buckets = {
+      policy: {
+        watch: async (_key: string, onEntry: (entry: KvEntry) => void) => {
+          feed = onEntry;
+          return { stop: () => undefined };
+        },
+      } as unknown as KvBucket,
+      keys: { watch: async () => ({ stop: () => undefined }) } as unknown as KvBucket,
+      catalog: {} as KvBucket,
+    };
+    return { buckets, feed: (entry: KvEntry) => feed(entry) };
+  }
+  const snapshotNaming = (provider: string) =>
+    router.PolicySnapshot.encode(
+      router.PolicySnapshot.fromPartial({
+        catalog: builtinCatalog(1n),
+        providers: [{ name: provider }],
+      }),
+    ).finish();
+
+  it('hands each applied snapshot, and the one in force when it registers, to the listener', async () => {
+    const { buckets, feed } = feedablePolicy();
+    const follower = await SnapshotFollower.follow(buckets, pino({ level: 'silent' }));
+    feed({ value: snapshotNaming('first'), revision: 1n });
+    const seen: string[] = [];
+    follower.onPolicySnapshot((snapshot) => seen.push(snapshot.providers[0].name));
+    feed({ value: snapshotNaming('second'), revision: 2n });
+    expect(seen).toEqual(['first', 'second']);
+    expect(follower.policy?.version).toBe(2n);
+    follower.stop();
+  });
+
+  it('keeps the previous snapshot in force when a listener refuses the new one', async () => {
+    const { buckets, feed } = feedablePolicy();
+    const follower = await SnapshotFollower.follow(buckets, pino({ level: 'silent' }));
+    follower.onPolicySnapshot((snapshot) => {
+      if (snapshot.providers[0].name === 'bad') throw new Error('cannot build its providers');
+    });
+    feed({ value: snapshotNaming('good'), revision: 1n });
+    feed({ value: snapshotNaming('bad'), revision: 2n });
+    expect(follower.policy?.version).toBe(1n);
+    follower.stop();
+  });
+});

@@ -13,6 +13,8 @@ export class SnapshotFollower {
   private currentPolicy: Policy | null = null;
   private readonly watches: Array<{ stop(): void }> = [];
   private readonly readyListeners: Array<() => void> = [];
+  private readonly policyListeners: Array<(snapshot: router.PolicySnapshot) => void> = [];
+  private currentSnapshot: router.PolicySnapshot | null = null;
   /** When the router published each snapshot in use, in ms since the epoch. */
   private readonly publishedAt = new Map<'policy' | 'keys', number>();
   private readonly ageGauge = snapshotAgeGauge();
@@ -59,6 +61,16 @@ export class SnapshotFollower {
     return new Promise((resolve) => this.readyListeners.push(resolve));
   }
 
+  /**
+   * Calls `listener` with the policy snapshot in force, if one has arrived, and with each one
+   * after it, before requests are routed by it. A listener that throws rejects that snapshot:
+   * the previous one stays in force.
+   */
+  onPolicySnapshot(listener: (snapshot: router.PolicySnapshot) => void): void {
+    if (this.currentSnapshot) listener(this.currentSnapshot);
+    this.policyListeners.push(listener);
+  }
+
   stop(): void {
     for (const watch of this.watches) watch.stop();
     this.ageGauge.removeCallback(this.observeAge);
@@ -68,7 +80,10 @@ export class SnapshotFollower {
     if (!entry) return; // a deleted snapshot leaves the last one in force
     try {
       const snapshot = router.PolicySnapshot.decode(entry.value);
-      this.currentPolicy = Policy.from(snapshot, entry.revision);
+      const policy = Policy.from(snapshot, entry.revision);
+      for (const listener of this.policyListeners) listener(snapshot);
+      this.currentSnapshot = snapshot;
+      this.currentPolicy = policy;
       this.publishedAt.set('policy', (snapshot.publishedAt ?? new Date()).getTime());
       this.logger.info({ policy_version: entry.revision.toString() }, 'policy snapshot applied');
     } catch (error) {

@@ -63,6 +63,7 @@ export async function eventually<T>(
   }
 }
 
+export { catalogWithProviderModels, exampleProviderModels } from './catalog';
 export { INVALID_UTF8_MARKER, withInvalidUtf8 } from './invalid-utf8';
 export { callWithBytes } from './raw-grpc';
 export { grpcurl, grpcurlBinary } from './grpcurl';

@@ -178,7 +178,14 @@ function completed(
     variantName: 'default',
     model: 'sim-small',
     attempts: [
-      { model: 'gpt-4o', provider: 'openai', status: FAILED, errorMessage: 'timed out' },
+      // Never sent: no line item.
+      {
+        model: 'sim-large',
+        provider: 'sim',
+        status: FAILED,
+        errorMessage: 'circuit open',
+        skipped: true,
+      },
       {
         model: 'sim-large',
         provider: 'sim',
@@ -252,7 +259,9 @@ describe('billing', () => {
             input_tokens: 1_200n,
             output_tokens: 0n,
             cached_input_tokens: 0n,
+            reasoning_tokens: 0n,
             cost_nano_usd: largeCost,
+            failed: true,
           },
           {
             model: 'sim-small',
@@ -260,7 +269,9 @@ describe('billing', () => {
             input_tokens: 1_200n,
             output_tokens: 350n,
             cached_input_tokens: 200n,
+            reasoning_tokens: 0n,
             cost_nano_usd: smallCost,
+            failed: false,
           },
         ],
         total_nano_usd: largeCost + smallCost,
@@ -281,6 +292,7 @@ describe('billing', () => {
             provider: 'sim',
             usage: { inputTokens: 1_200n },
             costNanoUsd: largeCost,
+            failed: true,
           },
           { model: 'sim-small', provider: 'sim', usage: event.usage, costNanoUsd: smallCost },
         ],
@@ -389,12 +401,18 @@ describe('billing', () => {
     expect(await deployment.entriesOf(unknownModel)).toEqual([]);
   });
 
-  it('acks an inference with no billed attempt and writes nothing for it', async () => {
+  it('acks an inference whose every attempt was skipped and writes nothing for it', async () => {
     const event = completed({
       model: '',
       status: FAILED,
       attempts: [
-        attempt({ model: 'sim-small', provider: 'sim', status: FAILED, errorMessage: 'refused' }),
+        attempt({
+          model: 'sim-small',
+          provider: 'sim',
+          status: FAILED,
+          errorMessage: 'circuit open',
+          skipped: true,
+        }),
       ],
       usage: undefined,
     });
@@ -403,6 +421,24 @@ describe('billing', () => {
     expect(await deployment.entriesOf(event)).toEqual([]);
     await deployment.collectedSoFar();
     expect(deployment.billedFor(event)).toEqual([]);
+  });
+
+  it('records a sent attempt that failed with no tokens as a line item at zero', async () => {
+    const event = completed({
+      model: '',
+      status: FAILED,
+      attempts: [
+        attempt({ model: 'sim-small', provider: 'sim', status: FAILED, errorMessage: 'HTTP 500' }),
+      ],
+      usage: undefined,
+    });
+    await deployment.settledThrough(await deployment.publish(event));
+
+    const [entry] = await deployment.entriesOf(event);
+    expect(entry.total_nano_usd).toBe(0n);
+    expect(entry.line_items).toEqual([
+      expect.objectContaining({ model: 'sim-small', cost_nano_usd: 0n, failed: true }),
+    ]);
   });
 
   it('keeps 2^62 nano-USD exact from the price to the store and the announcement', async () => {

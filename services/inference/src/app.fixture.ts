@@ -23,11 +23,26 @@ export interface TestFunction {
   defaultMaxTokens?: number;
 }
 
-/** A policy snapshot in which `tenantId` owns `functions` (the first is the default). */
-export function policySnapshot(tenantId: string, functions: TestFunction[]): Uint8Array {
+/** What a snapshot carries beyond the builtin catalog: the operator's providers and models. */
+export interface TestOperatorData {
+  providers?: Array<Partial<router.Provider>>;
+  models?: Array<Partial<router.Model>>;
+}
+
+/**
+ * A policy snapshot in which `tenantId` owns `functions` (the first is the default), with the
+ * builtin catalog and the operator's providers and models.
+ */
+export function policySnapshot(
+  tenantId: string,
+  functions: TestFunction[],
+  operator: TestOperatorData = {},
+): Uint8Array {
+  const catalog = builtinCatalog(1n);
   return router.PolicySnapshot.encode(
     router.PolicySnapshot.fromPartial({
-      catalog: builtinCatalog(1n),
+      catalog: { ...catalog, models: [...catalog.models, ...(operator.models ?? [])] },
+      providers: operator.providers ?? [],
       tenants: [
         {
           tenantId,
@@ -78,6 +93,11 @@ export function userAsks(...contents: string[]): common.ChatMessage[] {
   return contents.map((content) =>
     common.ChatMessage.fromPartial({ role: common.MessageRole.MESSAGE_ROLE_USER, content }),
   );
+}
+
+export interface StreamResult {
+  messages: inference.StreamResponse[];
+  status: grpc.StatusObject;
 }
 
 /** An inference service on a bus prefix of its own, with a test connection to the same bus. */
@@ -135,6 +155,38 @@ export class TestInference {
         (error, response) => (error ? reject(error) : resolve(response)),
       ),
     );
+  }
+
+  /** Calls Stream and collects every message until the stream ends, with its status. */
+  stream(
+    request: Partial<inference.StreamRequest>,
+    token: string | null,
+    options: grpc.CallOptions & {
+      /** Called with each message; may cancel the call. */
+      onMessage?: (
+        message: inference.StreamResponse,
+        call: grpc.ClientReadableStream<unknown>,
+      ) => void;
+    } = {},
+  ): Promise<StreamResult> {
+    const metadata = new grpc.Metadata();
+    if (token !== null) metadata.set('authorization', `Bearer ${token}`);
+    const { onMessage, ...callOptions } = options;
+    const call = this.inferenceClient.stream(
+      inference.StreamRequest.fromPartial(request),
+      metadata,
+      callOptions,
+    );
+    const messages: inference.StreamResponse[] = [];
+    return new Promise((resolve) => {
+      call.on('data', (message: inference.StreamResponse) => {
+        messages.push(message);
+        onMessage?.(message, call);
+      });
+      // A stream ends with its status: OK after its last message, or the error that ended it.
+      call.on('status', (status: grpc.StatusObject) => resolve({ messages, status }));
+      call.on('error', () => undefined);
+    });
   }
 
   health(): Promise<string> {

@@ -2,16 +2,17 @@
 // router's snapshots followed locally, calls the models, and publishes what happened.
 import { connectBus, type Bus } from '@keel/bus';
 import { builtinCatalog, countTokens } from '@keel/catalog';
-import { events } from '@keel/contracts';
+import { bucketsOf, events } from '@keel/contracts';
 import { KeelServer } from '@keel/kit';
 import { SnapshotFollower, openSnapshotBuckets } from '@keel/snapshots';
 import type { Logger } from '@keel/telemetry';
 import type { InferenceConfig } from './config';
-import { createProviderRegistry } from './providers/registry';
-import { ResilientProviders } from './providers/resilience';
+import { ProviderRegistry } from './providers/registry';
+import { ResilientProviders, resilienceOptionsOf } from './providers/resilience';
 import { CompletedPublisher } from './publish/completed-publisher';
 import { openPayloadStore } from './publish/payload-store';
 import { bindInference } from './server';
+import { IdempotencyClaims } from './store/idempotency-claims';
 
 export interface InferenceApp {
   port: number;
@@ -53,13 +54,26 @@ async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promi
     logger,
     maxBacklog: config.KEEL_PUBLISH_BACKLOG_MAX,
   });
+  // The operator's providers come with the policy snapshot: the registry follows each one
+  // before requests are routed by it.
+  const registry = new ProviderRegistry({
+    simLatencyMs: config.KEEL_SIM_LATENCY_MS,
+    simTokensPerSecond: config.KEEL_SIM_TOKENS_PER_SECOND,
+  });
+  follower.onPolicySnapshot((snapshot) => registry.update(snapshot.providers));
   const providers = new ResilientProviders(
-    createProviderRegistry({
-      simLatencyMs: config.KEEL_SIM_LATENCY_MS,
-      simTokensPerSecond: config.KEEL_SIM_TOKENS_PER_SECOND,
-    }),
-    { timeoutMs: config.KEEL_PROVIDER_TIMEOUT_MS },
+    (providerName) => registry.get(providerName),
+    resilienceOptionsOf(config),
     logger,
+  );
+
+  const claims = new IdempotencyClaims(
+    await bus.kv(bucketsOf(bus.prefix).idempotency, {
+      history: 1,
+      ttlMs: config.KEEL_IDEMPOTENCY_WINDOW_MS,
+    }),
+    config.KEEL_IDEMPOTENCY_WINDOW_MS,
+    config.KEEL_IDEMPOTENCY_LEASE_MS,
   );
 
   const server = new KeelServer({
@@ -72,6 +86,7 @@ async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promi
     follower,
     providers,
     publisher,
+    claims,
     limits: { maxMessages: config.KEEL_MAX_MESSAGES, maxInputChars: config.KEEL_MAX_INPUT_CHARS },
     logger,
   });

@@ -10,13 +10,35 @@ export const configShape = {
   KEEL_MAX_MESSAGES: positiveInt(256),
   /** The most characters of content all of a request's messages may carry together. */
   KEEL_MAX_INPUT_CHARS: positiveInt(400_000),
-  /** The longest one model of the chain may take to answer, retries included. */
-  KEEL_PROVIDER_TIMEOUT_MS: positiveInt(30_000),
+  /** The longest one try on a provider may take; for a stream, until its first chunk. */
+  KEEL_PROVIDER_ATTEMPT_TIMEOUT_MS: positiveInt(30_000),
+  /** Tries after the first on one model, for a transient failure (2: up to 3 tries a model). */
+  KEEL_PROVIDER_RETRIES: z.coerce.number().int().min(0).default(2),
+  /** The longest Retry-After waited for; a provider asking for more is left for the next model. */
+  KEEL_PROVIDER_RETRY_AFTER_MAX_MS: positiveInt(30_000),
+  /** The share of outage failures among a window's tries above which a model's circuit opens. */
+  KEEL_PROVIDER_BREAKER_FAILURE_RATIO: z.coerce.number().gt(0).lt(1).default(0.5),
+  /** The window over which that share is measured. */
+  KEEL_PROVIDER_BREAKER_WINDOW_MS: positiveInt(10_000),
+  /** The tries the window must hold before the share counts. */
+  KEEL_PROVIDER_BREAKER_MIN_CALLS: positiveInt(20),
+  /** How long an open circuit refuses calls before one probe goes through. */
+  KEEL_PROVIDER_BREAKER_OPEN_MS: positiveInt(10_000),
   /**
    * InferenceCompleted events not yet acknowledged by JetStream (the publish backlog) at which
    * new requests are refused with UNAVAILABLE, before any model is called.
    */
   KEEL_PUBLISH_BACKLOG_MAX: positiveInt(1_000),
+  /**
+   * How long the answer of a request with an idempotency key is replayed to repeats of that
+   * key (the TTL of the idempotency bucket, set when the bucket is created).
+   */
+  KEEL_IDEMPOTENCY_WINDOW_MS: positiveInt(24 * 3_600_000),
+  /**
+   * How long the claim of a request with no deadline holds its idempotency key against twins
+   * (a request with a deadline holds it until then): a claim whose holder died frees after it.
+   */
+  KEEL_IDEMPOTENCY_LEASE_MS: positiveInt(300_000),
   /** The sim model's wait before it answers. */
   KEEL_SIM_LATENCY_MS: nonNegative(0),
   /** The sim model's generation speed; 0 answers at once. */

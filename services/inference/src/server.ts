@@ -1,15 +1,18 @@
 import { inference, router } from '@keel/contracts';
-import { type KeelServer, unary } from '@keel/kit';
-import { type CompleteDependencies, complete } from './rpc/complete';
+import { type KeelServer, serverStream, unary } from '@keel/kit';
+import { complete } from './rpc/complete';
+import type { InferenceDependencies } from './rpc/deps';
+import { stream } from './rpc/stream';
 
 /** Binds InferenceService: every method needs a key with the inference scope. */
-export function bindInference(server: KeelServer, deps: CompleteDependencies): void {
+export function bindInference(server: KeelServer, deps: InferenceDependencies): void {
+  const auth = {
+    logger: deps.logger,
+    keyRing: deps.follower.keyRing,
+    scope: router.ApiKeyScope.API_KEY_SCOPE_INFERENCE,
+  };
   server.addService(inference.InferenceServiceService, {
-    complete: unary({
-      logger: deps.logger,
-      keyRing: deps.follower.keyRing,
-      scope: router.ApiKeyScope.API_KEY_SCOPE_INFERENCE,
-      handler: complete(deps),
-    }),
+    complete: unary({ ...auth, handler: complete(deps) }),
+    stream: serverStream({ ...auth, handler: stream(deps) }),
   });
 }

@@ -1,7 +1,6 @@
-// The router: the control plane. It owns tenants, API keys, functions and the model catalog,
-// and publishes the policy and keys snapshots every service routes and authenticates with.
+// The router: the control plane. It owns tenants, API keys, functions, providers and the model
+// catalog, and publishes the policy and keys snapshots every service routes and authenticates with.
 import { connectBus, type Bus } from '@keel/bus';
-import { builtinCatalog } from '@keel/catalog';
 import { router } from '@keel/contracts';
 import { KeelServer } from '@keel/kit';
 import { SnapshotFollower, openSnapshotBuckets } from '@keel/snapshots';
@@ -10,6 +9,7 @@ import type { Logger } from '@keel/telemetry';
 import { ensureBootstrapKey } from './bootstrap';
 import type { RouterConfig } from './config';
 import type { RouterDeps } from './deps';
+import { publishCatalog } from './operations/publish-catalog';
 import { routerService } from './server';
 import { Catalogs } from './snapshots/catalog';
 import { SnapshotPublisher } from './snapshots/publisher';
@@ -45,12 +45,12 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     });
     const buckets = await openSnapshotBuckets(bus);
 
+    const records = routerStore(store);
     const catalogs = new Catalogs(buckets.catalog);
-    const catalog = await catalogs.publish(builtinCatalog(0n));
+    const catalog = await publishCatalog(catalogs, records.models);
     logger.info({ catalog_version: catalog.version.toString() }, 'model catalog current');
 
     follower = await SnapshotFollower.follow(buckets, logger);
-    const records = routerStore(store);
     const publisher = new SnapshotPublisher({
       buckets,
       store: records,

@@ -47,4 +47,21 @@ describe('RouterService refuses strings that are not valid UTF-8, over real gRPC
       details: 'variants[1].model_chain[1]: not valid UTF-8',
     });
   });
+
+  it('names a default header of PutProvider, a map entry', async () => {
+    const request = router.PutProviderRequest.fromPartial({
+      provider: {
+        name: 'openai',
+        kind: router.ProviderKind.PROVIDER_KIND_OPENAI_COMPATIBLE,
+        baseUrl: 'https://api.openai.com/v1',
+        defaultHeaders: { 'x-region': `eu${BAD}` },
+      },
+    });
+    await expect(
+      call('PutProvider', router.PutProviderRequest.encode(request).finish()),
+    ).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: 'provider.default_headers["x-region"]: not valid UTF-8',
+    });
+  });
 });

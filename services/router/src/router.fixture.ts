@@ -9,7 +9,7 @@ import { loadConfig } from '@keel/config';
 import { router } from '@keel/contracts';
 import { SNAPSHOT_KEY, openSnapshotBuckets, type SnapshotBuckets } from '@keel/snapshots';
 import { testServers, uniqueName } from '@keel/testing';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { startRouter, type RouterApp } from './app';
 import { configShape, type RouterConfig } from './config';
 
@@ -45,14 +45,17 @@ export interface TestRouter {
   stop(): Promise<void>;
 }
 
-/** A router with a fresh prefix (or `prefix`, to run a second replica) and an operator key. */
-export async function startTestRouter(prefix = uniqueName('rt')): Promise<TestRouter> {
+/**
+ * A router with a fresh prefix (or `prefix`, to run a second replica or restart one) and an
+ * operator key, logging to `logger`.
+ */
+export async function startTestRouter(
+  prefix = uniqueName('rt'),
+  logger: Logger = silentLogger,
+): Promise<TestRouter> {
   const keys = await tempDir();
   const keyFile = path.join(keys.dir, 'admin-key');
-  const app = await startRouter(
-    testConfig(prefix, { KEEL_BOOTSTRAP_KEY_FILE: keyFile }),
-    silentLogger,
-  );
+  const app = await startRouter(testConfig(prefix, { KEEL_BOOTSTRAP_KEY_FILE: keyFile }), logger);
   const client = routerClient(app.port);
   return {
     app,
@@ -114,6 +117,24 @@ export class RouterClient {
   route(token: string | null, request: Partial<router.RouteRequest>) {
     return this.call<router.RouteResponse>(token, (metadata, done) =>
       this.client.route({ ...router.RouteRequest.create(), ...request }, metadata, done),
+    );
+  }
+
+  putProvider(token: string | null, provider: Partial<router.Provider>) {
+    return this.call<router.PutProviderResponse>(token, (metadata, done) =>
+      this.client.putProvider({ provider: router.Provider.fromPartial(provider) }, metadata, done),
+    );
+  }
+
+  listProviders(token: string | null) {
+    return this.call<router.ListProvidersResponse>(token, (metadata, done) =>
+      this.client.listProviders({}, metadata, done),
+    );
+  }
+
+  putModel(token: string | null, model: router.Model | undefined) {
+    return this.call<router.PutModelResponse>(token, (metadata, done) =>
+      this.client.putModel({ model }, metadata, done),
     );
   }
 

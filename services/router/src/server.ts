@@ -1,4 +1,5 @@
-// Binds the RouterService RPCs: writes need an admin key; Route and GetCatalog any valid key.
+// Binds the RouterService RPCs: writes need an admin key (providers and models an operator's);
+// Route and GetCatalog any valid key.
 import type { handleUnaryCall } from '@grpc/grpc-js';
 import { router } from '@keel/contracts';
 import { unary, type KeyRing, type KitLogger, type Principal } from '@keel/kit';
@@ -6,7 +7,10 @@ import type { RouterDeps } from './deps';
 import { createApiKeyRpc } from './rpc/create-api-key';
 import { createTenantRpc } from './rpc/create-tenant';
 import { getCatalogRpc } from './rpc/get-catalog';
+import { listProvidersRpc } from './rpc/list-providers';
 import { putFunctionRpc } from './rpc/put-function';
+import { putModelRpc } from './rpc/put-model';
+import { putProviderRpc } from './rpc/put-provider';
 import { revokeApiKeyRpc } from './rpc/revoke-api-key';
 import { routeRpc } from './rpc/route';
 
@@ -31,6 +35,15 @@ export function routerService(deps: RouterDeps, logger: KitLogger): router.Route
     ),
     putFunction: admin((request: router.PutFunctionRequest, principal) =>
       putFunctionRpc(deps, principal, request),
+    ),
+    putProvider: admin((request: router.PutProviderRequest, principal) =>
+      putProviderRpc(deps, principal, request),
+    ),
+    listProviders: admin((_request: router.ListProvidersRequest, principal) =>
+      listProvidersRpc(deps, principal),
+    ),
+    putModel: admin((request: router.PutModelRequest, principal) =>
+      putModelRpc(deps, principal, request),
     ),
     route: anyKey((request: router.RouteRequest, principal) => routeRpc(deps, principal, request)),
     getCatalog: anyKey((_request: router.GetCatalogRequest) => getCatalogRpc(deps)),

@@ -1,1 +1,1 @@
-export { ChatMessage, MessageRole, Usage } from '../gen/keel/common/v1/common';
+export { ChatMessage, MessageRole, Tool, ToolCall, Usage } from '../gen/keel/common/v1/common';

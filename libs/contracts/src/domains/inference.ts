@@ -1,10 +1,19 @@
-export { Attempt, InferenceStatus } from '../gen/keel/inference/v1/inference';
+export {
+  Attempt,
+  FinishReason,
+  InferenceStatus,
+  ResponseFormat,
+} from '../gen/keel/inference/v1/inference';
 export {
   CompleteRequest,
   CompleteResponse,
   InferenceServiceClient,
   InferenceServiceService,
   type InferenceServiceServer,
+  StreamDelta,
+  StreamEnd,
+  StreamRequest,
+  StreamResponse,
 } from '../gen/keel/inference/v1/inference_service';
 export {
   InferenceCompleted,

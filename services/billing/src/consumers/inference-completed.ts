@@ -6,7 +6,7 @@ import { InvalidArgumentError, UnavailableError } from '@keel/errors';
 import type { CatalogVersions } from '@keel/snapshots';
 import type { Logger } from '@keel/telemetry';
 import type { Collection } from 'mongodb';
-import { type Bill, isBilled, priceAttempts } from '../domain/pricing';
+import { type Bill, priceAttempts, wasSent } from '../domain/pricing';
 import {
   type LedgerDocument,
   ledgerDocumentOf,
@@ -37,7 +37,10 @@ export function consumeInferenceCompleted(deps: InferenceCompletedConsumer): Pro
     handler: async (event) => {
       const bill = await billOf(event, deps.catalogs);
       if (!bill) {
-        deps.logger.debug({ inference_id: event.inferenceId }, 'no billed attempt: not billed');
+        deps.logger.debug(
+          { inference_id: event.inferenceId },
+          'no attempt reached a provider: nothing to bill',
+        );
         return;
       }
       const entry = ledgerDocumentOf(event, bill, new Date());
@@ -64,7 +67,7 @@ async function billOf(
 ): Promise<Bill | null> {
   if (!event.tenantId) throw new PoisonMessageError('tenant_id is missing');
   if (!event.inferenceId) throw new PoisonMessageError('inference_id is missing');
-  if (!event.attempts.some(isBilled)) return null;
+  if (!event.attempts.some(wasSent)) return null;
 
   const version = event.catalogVersion;
   const catalog = await catalogs.get(version);

@@ -26,11 +26,11 @@ describe('isBilled', () => {
 });
 
 describe('priceAttempts', () => {
-  it('prices a line item per billed attempt at the catalog price, and sums them', () => {
+  it('prices a line item per sent attempt at the catalog price, and sums them', () => {
     const bill = priceAttempts(
       [
-        // Timed out before the provider counted anything: not billed.
-        attempt({ model: 'gpt-4o', provider: 'openai', status: FAILED }),
+        // Timed out before the provider counted anything: a line item at zero.
+        attempt({ model: 'sim-small', status: FAILED }),
         // Failed after reading the prompt: billed for its input.
         attempt({
           model: 'sim-large',
@@ -46,12 +46,14 @@ describe('priceAttempts', () => {
     );
 
     expect(bill?.lineItems).toEqual([
+      { model: 'sim-small', provider: 'sim', usage: undefined, costNanoUsd: 0n, failed: true },
       {
         model: 'sim-large',
         provider: 'sim',
         usage: expect.objectContaining({ inputTokens: 1_000n }),
         // 1,000 × $2.50 per million.
         costNanoUsd: 2_500_000n,
+        failed: true,
       },
       {
         model: 'sim-small',
@@ -59,6 +61,7 @@ describe('priceAttempts', () => {
         usage: expect.objectContaining({ inputTokens: 1_000n, outputTokens: 500n }),
         // 800 × $0.15 + 200 cached × $0.075 + 500 × $0.60, per million.
         costNanoUsd: 120_000n + 15_000n + 300_000n,
+        failed: false,
       },
     ]);
     expect(bill?.totalNanoUsd).toBe(2_935_000n);
@@ -78,9 +81,16 @@ describe('priceAttempts', () => {
     expect(totalOf([])).toBe(0n);
   });
 
-  it('bills nothing when no attempt has tokens', () => {
+  it('bills nothing when no attempt was sent', () => {
     expect(priceAttempts([], catalog)).toBeNull();
-    expect(priceAttempts([attempt({ model: 'sim-small', status: FAILED })], catalog)).toBeNull();
+    const skipped = attempt({ model: 'sim-small', status: FAILED, skipped: true });
+    expect(priceAttempts([skipped], catalog)).toBeNull();
+  });
+
+  it('records a sent attempt with no tokens as a failed line item at zero', () => {
+    const bill = priceAttempts([attempt({ model: 'sim-small', status: FAILED })], catalog);
+    expect(bill?.lineItems).toEqual([expect.objectContaining({ costNanoUsd: 0n, failed: true })]);
+    expect(bill?.totalNanoUsd).toBe(0n);
   });
 
   it('refuses a billed attempt whose model the catalog version does not have', () => {
@@ -96,7 +106,7 @@ describe('priceAttempts', () => {
     expect(price).toThrow("attempts[1].model: 'gpt-9' is not in catalog version 1");
   });
 
-  it('ignores an unbilled attempt whose model the catalog does not have', () => {
+  it('prices an unbilled attempt at zero even when the catalog lacks its model', () => {
     const bill = priceAttempts(
       [
         attempt({ model: 'retired-model', status: FAILED }),

@@ -1,4 +1,4 @@
-// The ledger: one document per billable inference, unique on (tenant_id, inference_id), so a
+// The ledger: one document per inference that called a provider, unique on (tenant_id, inference_id), so a
 // redelivered or republished event finds its entry and bills nothing twice.
 import { billing, type inference } from '@keel/contracts';
 import { type CollectionIndexes, insertOnceOrGet } from '@keel/store';
@@ -11,7 +11,10 @@ export interface LineItemDocument {
   input_tokens: bigint;
   output_tokens: bigint;
   cached_input_tokens: bigint;
+  reasoning_tokens: bigint;
   cost_nano_usd: bigint;
+  /** The attempt failed; billed only for the tokens the provider reported for it. */
+  failed: boolean;
 }
 
 export interface LedgerDocument {
@@ -50,7 +53,9 @@ export function ledgerDocumentOf(
       input_tokens: item.usage?.inputTokens ?? 0n,
       output_tokens: item.usage?.outputTokens ?? 0n,
       cached_input_tokens: item.usage?.cachedInputTokens ?? 0n,
+      reasoning_tokens: item.usage?.reasoningTokens ?? 0n,
       cost_nano_usd: item.costNanoUsd,
+      failed: item.failed,
     })),
     total_nano_usd: bill.totalNanoUsd,
     // An event without its time is billed when it is recorded, so period rollups still count it.
@@ -86,8 +91,11 @@ export function ledgerEntryOf(stored: LedgerDocument): billing.LedgerEntry {
         inputTokens: item.input_tokens,
         outputTokens: item.output_tokens,
         cachedInputTokens: item.cached_input_tokens,
+        // Documents written before reasoning tokens were recorded have none.
+        reasoningTokens: item.reasoning_tokens ?? 0n,
       },
       costNanoUsd: item.cost_nano_usd,
+      failed: item.failed ?? false,
     })),
     totalNanoUsd: stored.total_nano_usd,
     catalogVersion: stored.catalog_version,

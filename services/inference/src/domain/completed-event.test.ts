@@ -3,7 +3,12 @@ import { common, durationFromMs, inference, router } from '@keel/contracts';
 import { completedEvent } from './completed-event';
 import type { ChainOutcome } from './fallback';
 
-const { INFERENCE_STATUS_OK: OK, INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
+const {
+  INFERENCE_STATUS_OK: OK,
+  INFERENCE_STATUS_FAILED: FAILED,
+  INFERENCE_STATUS_PARTIAL: PARTIAL,
+} = inference.InferenceStatus;
+const { FINISH_REASON_STOP: STOP } = inference.FinishReason;
 const simLarge = findModel(builtinCatalog(1n), 'sim-large') as router.Model;
 const decision = router.RouteDecision.fromPartial({
   functionName: 'support.answer',
@@ -36,7 +41,7 @@ describe('completedEvent', () => {
   it('describes a served inference', () => {
     const usage = common.Usage.fromPartial({ inputTokens: 10n, outputTokens: 5n });
     const outcome: ChainOutcome = {
-      served: { model: simLarge, text: 'hello', usage },
+      served: { model: simLarge, text: 'hello', usage, toolCalls: [], finishReason: STOP },
       attempts,
       costNanoUsd: 450n,
     };
@@ -58,8 +63,38 @@ describe('completedEvent', () => {
         latency: durationFromMs(12.5),
         traceId: 'abc',
         occurredAt: base.occurredAt,
+        finishReason: STOP,
       }),
     );
+  });
+
+  it('carries a stream’s status, tool calls, tags, episode and time to first token', () => {
+    const usage = common.Usage.fromPartial({ inputTokens: 10n, outputTokens: 2n, estimated: true });
+    const call = common.ToolCall.fromPartial({ id: 'c1', name: 'lookup', argumentsJson: '{}' });
+    const outcome: ChainOutcome = {
+      served: { model: simLarge, text: 'hel', usage, toolCalls: [call], finishReason: STOP },
+      attempts,
+      costNanoUsd: 450n,
+    };
+    const event = completedEvent({
+      ...base,
+      outcome,
+      status: PARTIAL,
+      tags: { team: 'support' },
+      episodeId: 'ep-1',
+      streamed: true,
+      timeToFirstTokenMs: 42,
+    });
+    expect(event).toMatchObject({
+      status: PARTIAL,
+      outputText: 'hel',
+      toolCalls: [call],
+      tags: { team: 'support' },
+      episodeId: 'ep-1',
+      streamed: true,
+      timeToFirstToken: durationFromMs(42),
+      usage,
+    });
   });
 
   it('describes an inference every model failed: no model, no output, FAILED, its input', () => {

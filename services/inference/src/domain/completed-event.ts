@@ -9,8 +9,16 @@ export interface CompletedInference {
   tenantId: string;
   /** The request's messages, as the caller sent them: evaluation reads the input too. */
   messages: common.ChatMessage[];
+  /** The caller's labels and episode, as the request carried them. */
+  tags?: Record<string, string>;
+  episodeId?: string;
   decision: router.RouteDecision;
   outcome: ChainOutcome;
+  /** Unset: OK when a model served, FAILED when none did. A stream sets PARTIAL or CANCELLED. */
+  status?: inference.InferenceStatus;
+  streamed?: boolean;
+  /** For a stream that delivered a token: from the request to that token. */
+  timeToFirstTokenMs?: number;
   latencyMs: number;
   traceId: string;
   occurredAt: Date;
@@ -29,11 +37,18 @@ export function completedEvent(done: CompletedInference): inference.InferenceCom
     costNanoUsd,
     catalogVersion: done.decision.catalogVersion,
     policyVersion: done.decision.policyVersion,
-    status: served ? OK : FAILED,
+    status: done.status ?? (served ? OK : FAILED),
     outputText: served?.text ?? '',
     inputMessages: done.messages,
     latency: durationFromMs(done.latencyMs),
     traceId: done.traceId,
     occurredAt: done.occurredAt,
+    finishReason: served?.finishReason,
+    toolCalls: served?.toolCalls ?? [],
+    tags: done.tags ?? {},
+    episodeId: done.episodeId ?? '',
+    streamed: done.streamed ?? false,
+    timeToFirstToken:
+      done.timeToFirstTokenMs === undefined ? undefined : durationFromMs(done.timeToFirstTokenMs),
   });
 }

@@ -36,7 +36,10 @@ describe('validateMessages', () => {
     expect(rejection(() => validateMessages([message('a'), unset], limits)).field).toBe(
       'messages[1].role',
     );
-    const unknown = { role: 42 as common.MessageRole, content: 'hi' };
+    const unknown = common.ChatMessage.fromPartial({
+      role: 42 as common.MessageRole,
+      content: 'hi',
+    });
     expect(rejection(() => validateMessages([unknown], limits)).field).toBe('messages[0].role');
   });
 
@@ -71,7 +74,7 @@ describe('resolveMaxTokens', () => {
   const catalog = builtinCatalog(1n);
   const model = (name: string) => findModel(catalog, name) as router.Model;
   const simSmall = model('sim-small'); // 16,384 output tokens at most
-  const haiku = model('claude-3-5-haiku'); // 8,192
+  const haiku = router.Model.fromPartial({ name: 'haiku', maxOutputTokens: 8_192n });
 
   it('keeps a max_tokens within the limit', () => {
     expect(resolveMaxTokens(1, 0, [simSmall])).toBe(1);

@@ -11,10 +11,12 @@ export interface InputLimits {
 /** max_tokens when neither the request nor the variant sets one. */
 export const DEFAULT_MAX_TOKENS = 512;
 
+const { MESSAGE_ROLE_ASSISTANT: ASSISTANT, MESSAGE_ROLE_TOOL: TOOL } = common.MessageRole;
 const ROLES = new Set([
   common.MessageRole.MESSAGE_ROLE_SYSTEM,
   common.MessageRole.MESSAGE_ROLE_USER,
-  common.MessageRole.MESSAGE_ROLE_ASSISTANT,
+  ASSISTANT,
+  TOOL,
 ]);
 
 export function validateMessages(messages: common.ChatMessage[], limits: InputLimits): void {
@@ -26,12 +28,41 @@ export function validateMessages(messages: common.ChatMessage[], limits: InputLi
     );
   }
   let characters = 0;
+  // The ids of the tool calls asked for so far: a tool message answers one of them.
+  const calls = new Set<string>();
   messages.forEach((message, i) => {
+    const at = `messages[${i}]`;
     if (!ROLES.has(message.role)) {
-      throw new InvalidArgumentError(`messages[${i}].role`, 'must be system, user or assistant');
+      throw new InvalidArgumentError(`${at}.role`, 'must be system, user, assistant or tool');
     }
-    if (message.content.trim() === '') {
-      throw new InvalidArgumentError(`messages[${i}].content`, 'must not be empty');
+    // An assistant message that only calls tools has no text.
+    const callsOnly = message.role === ASSISTANT && message.toolCalls.length > 0;
+    if (message.content.trim() === '' && !callsOnly) {
+      throw new InvalidArgumentError(`${at}.content`, 'must not be empty');
+    }
+    if (message.toolCalls.length > 0 && message.role !== ASSISTANT) {
+      throw new InvalidArgumentError(`${at}.tool_calls`, 'only an assistant message calls tools');
+    }
+    message.toolCalls.forEach((call, j) => {
+      checkToolCall(call, `${at}.tool_calls[${j}]`);
+      characters += call.argumentsJson.length;
+      calls.add(call.id);
+    });
+    if (message.role === TOOL) {
+      if (message.toolCallId === '') {
+        throw new InvalidArgumentError(
+          `${at}.tool_call_id`,
+          'a tool message must name the call it answers',
+        );
+      }
+      if (!calls.has(message.toolCallId)) {
+        throw new InvalidArgumentError(
+          `${at}.tool_call_id`,
+          `'${message.toolCallId}' is not the id of a tool call of an earlier assistant message`,
+        );
+      }
+    } else if (message.toolCallId !== '') {
+      throw new InvalidArgumentError(`${at}.tool_call_id`, 'only a tool message answers a call');
     }
     characters += message.content.length;
   });
@@ -67,4 +98,21 @@ const INT32_MAX = 2 ** 31 - 1;
 function outputLimit(chain: router.Model[]): number {
   const limits = chain.map((model) => Number(model.maxOutputTokens)).filter((limit) => limit > 0);
   return Math.min(INT32_MAX, ...limits);
+}
+
+function checkToolCall(call: common.ToolCall, at: string): void {
+  if (call.id === '') throw new InvalidArgumentError(`${at}.id`, 'must not be empty');
+  if (call.name === '') throw new InvalidArgumentError(`${at}.name`, 'must not be empty');
+  if (parsedJson(call.argumentsJson) === undefined) {
+    throw new InvalidArgumentError(`${at}.arguments_json`, 'must be JSON');
+  }
+}
+
+/** The value of a JSON text, or undefined when it is not JSON. */
+export function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,14 +1,15 @@
 import { builtinCatalog, findModel } from '@keel/catalog';
-import { common, type router } from '@keel/contracts';
+import { common, inference, type router } from '@keel/contracts';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   InMemorySpanExporter,
   NodeTracerProvider,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-node';
-import { eventually } from '@keel/testing';
+import { FIRST_CHUNK_EVENT } from './attempt-span';
 import {
   type Provider,
+  type ProviderChunk,
   ProviderError,
   type ProviderRequest,
   type ProviderResponse,
@@ -29,24 +30,41 @@ const request = {
     common.ChatMessage.fromPartial({ role: common.MessageRole.MESSAGE_ROLE_USER, content: 'hi' }),
   ],
   maxTokens: 16,
+  stop: [],
+  responseFormat: inference.ResponseFormat.RESPONSE_FORMAT_UNSPECIFIED,
+  tools: [],
+  toolChoice: '',
 };
+const STOP = inference.FinishReason.FINISH_REASON_STOP;
 const answer: ProviderResponse = {
   text: 'hello',
+  toolCalls: [],
+  finishReason: STOP,
   usage: common.Usage.fromPartial({ inputTokens: 8n, outputTokens: 1n }),
 };
 const ignore = () => undefined;
 const logger = { info: ignore, warn: ignore, error: ignore };
+const options = () => ({
+  signal: new AbortController().signal,
+  deadline: Infinity,
+  retried: ignore,
+});
 
 /** ResilientProviders over one sim adapter that plays `steps` in order, one per call. */
 function providersPlaying(
   steps: Array<(call: ProviderRequest) => Promise<ProviderResponse>>,
-  timeoutMs = 1_000,
+  attemptTimeoutMs = 1_000,
+  streams: Array<(call: ProviderRequest) => AsyncIterable<ProviderChunk>> = [],
 ) {
   let calls = 0;
-  const provider: Provider = { name: 'sim', complete: (call) => steps[calls++](call) };
+  const provider: Provider = {
+    name: 'sim',
+    complete: (call) => steps[calls++](call),
+    stream: (call) => streams[calls++](call),
+  };
   return new ResilientProviders(
-    new Map([['sim', provider]]),
-    { timeoutMs, retryDelayMs: 1, retries: 2 },
+    (name) => (name === 'sim' ? provider : undefined),
+    { attemptTimeoutMs, retryDelayMs: 1, retries: 2 },
     logger,
   );
 }
@@ -65,7 +83,7 @@ describe('provider attempt spans', () => {
       async () => answer,
     ]);
     const parent = await trace.getTracer('test').startActiveSpan('request', async (span) => {
-      await providers.complete(simSmall, request);
+      await providers.complete(simSmall, request, options());
       span.end();
       return span.spanContext();
     });
@@ -95,7 +113,9 @@ describe('provider attempt spans', () => {
       usage: common.Usage.fromPartial({ inputTokens: 5n, outputTokens: 0n }),
     });
     const providers = providersPlaying([() => Promise.reject(refused)]);
-    await expect(providers.complete(simSmall, request)).rejects.toThrow('context too long');
+    await expect(providers.complete(simSmall, request, options())).rejects.toThrow(
+      'context too long',
+    );
 
     const [attempt] = exporter.getFinishedSpans();
     expect(attempt.attributes).toEqual({
@@ -114,15 +134,71 @@ describe('provider attempt spans', () => {
           reject(new ProviderError('aborted', { transient: true })),
         ),
       );
-    const providers = providersPlaying([hanging], 20);
-    await expect(providers.complete(simSmall, request)).rejects.toThrow('timed out');
-    const ended = await eventually(
-      () => {
-        const spans = exporter.getFinishedSpans();
-        return spans.length > 0 && spans.map((span) => span.attributes['error.type']);
+    const providers = providersPlaying([hanging, hanging, hanging], 20);
+    await expect(providers.complete(simSmall, request, options())).rejects.toThrow('timed out');
+    expect(exporter.getFinishedSpans().map((span) => span.attributes['error.type'])).toEqual([
+      'timeout',
+      'timeout',
+      'timeout',
+    ]);
+  });
+
+  it('keeps a streamed try’s span open until its stream ends, marking its first chunk', async () => {
+    const providers = providersPlaying([], 1_000, [
+      // eslint-disable-next-line require-yield
+      async function* () {
+        throw new ProviderError('service unavailable (503)', { transient: true });
       },
-      { what: 'the aborted try’s span to end' },
-    );
-    expect(ended).toEqual(['timeout']);
+      async function* () {
+        yield { type: 'text', text: 'hel' };
+        yield { type: 'text', text: 'lo' };
+        yield {
+          type: 'end',
+          finishReason: STOP,
+          usage: common.Usage.fromPartial({ inputTokens: 8n, outputTokens: 2n }),
+        };
+      },
+    ]);
+    const stream = await providers.openStream(simSmall, request, options());
+    await stream.next();
+    // Opened: the failed try's span has ended, the open one's has not.
+    expect(exporter.getFinishedSpans().map((span) => span.attributes['error.type'])).toEqual([
+      'unavailable',
+    ]);
+    while (!(await stream.next()).done);
+
+    const [failed, served] = exporter.getFinishedSpans();
+    expect(failed.events).toEqual([]);
+    expect(served.attributes).toEqual({
+      ...genAi,
+      'gen_ai.response.model': 'sim-small',
+      'gen_ai.usage.input_tokens': 8,
+      'gen_ai.usage.output_tokens': 2,
+    });
+    expect(served.events.map((event) => event.name)).toEqual([FIRST_CHUNK_EVENT]);
+    expect(served.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('ends a stream’s span as failed, with the billed usage, when it fails after its first chunk', async () => {
+    const providers = providersPlaying([], 1_000, [
+      async function* () {
+        yield { type: 'text', text: 'hel' };
+        throw new ProviderError('connection reset', {
+          transient: true,
+          usage: common.Usage.fromPartial({ inputTokens: 8n, outputTokens: 1n }),
+        });
+      },
+    ]);
+    const stream = await providers.openStream(simSmall, request, options());
+    await stream.next();
+    await expect(stream.next()).rejects.toThrow('connection reset');
+
+    const [span] = exporter.getFinishedSpans();
+    expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'connection reset' });
+    expect(span.attributes).toMatchObject({
+      'error.type': 'unavailable',
+      'gen_ai.usage.output_tokens': 1,
+    });
+    expect(span.events.map((event) => event.name)).toEqual([FIRST_CHUNK_EVENT]);
   });
 });

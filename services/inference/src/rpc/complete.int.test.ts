@@ -34,7 +34,12 @@ describe('InferenceService/Complete over real gRPC and JetStream', () => {
   beforeAll(async () => {
     service = await TestInference.start();
     events = await service.collectEvents();
-    await service.publish(policySnapshot(tenantId, functions), keysSnapshot([key, feedbackOnly]));
+    // A catalog model whose provider is not configured: no adapter serves it.
+    const orphan = { name: 'orphan', provider: 'unconfigured', providerModel: 'orphan' };
+    await service.publish(
+      policySnapshot(tenantId, functions, { models: [orphan] }),
+      keysSnapshot([key, feedbackOnly]),
+    );
     await eventually(async () => (await service.health()) === 'SERVING', { what: 'SERVING' });
   });
 
@@ -159,10 +164,10 @@ describe('InferenceService/Complete over real gRPC and JetStream', () => {
 
   it('fails a pinned model no adapter serves as UNAVAILABLE, saying why', async () => {
     await expect(
-      service.complete({ model: 'gpt-4o', messages: userAsks('Hi') }, key.token),
+      service.complete({ model: 'orphan', messages: userAsks('Hi') }, key.token),
     ).rejects.toMatchObject({
       code: status.UNAVAILABLE,
-      details: expect.stringContaining("gpt-4o (no adapter serves provider 'openai')"),
+      details: expect.stringContaining("orphan (no adapter serves provider 'unconfigured')"),
     });
   });
 

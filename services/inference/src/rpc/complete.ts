@@ -1,96 +1,75 @@
-// Complete: validate → route from the local policy snapshot → admit (room in the publish
-// backlog) → call the chain → publish InferenceCompleted → answer. The answer waits for
-// JetStream's acknowledgement, so an inference a caller was answered is never unrecorded.
-import { inference, type router } from '@keel/contracts';
-import { FailedPreconditionError, UnavailableError } from '@keel/errors';
+// Complete: validate → route from the local policy snapshot → claim the idempotency key →
+// admit (room in the publish backlog) → call the chain → publish InferenceCompleted → answer.
+// The answer waits for JetStream's acknowledgement, so an inference a caller was answered is
+// never unrecorded.
+import type { inference } from '@keel/contracts';
 import type { UnaryContext } from '@keel/kit';
-import type { Policy } from '@keel/routing';
-import type { SnapshotFollower } from '@keel/snapshots';
-import { type Logger, currentTraceId } from '@keel/telemetry';
+import { currentTraceId } from '@keel/telemetry';
 import { uuidv7 } from 'uuidv7';
+import { completeResponse, unservedError, unservedStatus } from '../domain/answer';
+import { requiredCapabilities } from '../domain/capabilities';
 import { completedEvent } from '../domain/completed-event';
-import { describeFailures, runChain } from '../domain/fallback';
-import { type InputLimits, resolveMaxTokens, validateMessages } from '../domain/validate';
-import type { ResilientProviders } from '../providers/resilience';
-import type { CompletedPublisher } from '../publish/completed-publisher';
+import { runChain } from '../domain/fallback';
+import { requestHash } from '../domain/idempotency';
+import { modelRequestOf, validateParameters } from '../domain/parameters';
+import { routeRequest } from '../domain/route';
+import { validateMessages } from '../domain/validate';
+import type { InferenceDependencies } from './deps';
+import { callerEnd, keepForRepeats, releaseClaim, step, tenantOf } from './shared';
 
-export interface CompleteDependencies {
-  follower: SnapshotFollower;
-  providers: ResilientProviders;
-  publisher: CompletedPublisher;
-  limits: InputLimits;
-  logger: Logger;
-}
-
-export function complete(deps: CompleteDependencies) {
+export function complete(deps: InferenceDependencies) {
   return async (
     request: inference.CompleteRequest,
-    { principal }: UnaryContext,
+    { principal, signal, deadline }: UnaryContext,
   ): Promise<inference.CompleteResponse> => {
     const started = performance.now();
     const inferenceId = uuidv7();
-    if (!principal) throw new Error('Complete must be bound with the inference scope');
-    const policy = deps.follower.policy;
-    if (!policy) {
-      throw new UnavailableError('the routing policy has not been loaded yet; retry shortly');
-    }
+    const tenantId = tenantOf(principal);
 
     validateMessages(request.messages, deps.limits);
-    const tenantId = principal.tenantId;
-    const decision = policy.decide({
-      tenantId,
-      functionName: request.functionName,
-      model: request.model,
-    });
-    const chain = modelsOf(policy, decision);
-    const maxTokens = resolveMaxTokens(request.maxTokens, decision.defaultMaxTokens, chain);
-
-    deps.publisher.admit();
-    const outcome = await runChain(chain, (model, retried) =>
-      deps.providers.complete(model, { messages: request.messages, maxTokens }, retried),
+    validateParameters(request);
+    const needs = requiredCapabilities(request, false);
+    const route = await step('route', () =>
+      routeRequest(deps.follower.policy, tenantId, request, needs),
     );
-    await deps.publisher.publish(
-      completedEvent({
-        inferenceId,
-        tenantId,
-        messages: request.messages,
-        decision,
-        outcome,
-        latencyMs: performance.now() - started,
-        traceId: currentTraceId(),
-        occurredAt: new Date(),
+    const claim = await step('idempotency', () =>
+      deps.claims.claim(tenantId, request.idempotencyKey, requestHash(request), {
+        signal,
+        deadline,
       }),
     );
+    if (claim.kind === 'replay') return { ...claim.response, idempotentReplay: true };
 
-    const { served, attempts, costNanoUsd } = outcome;
-    if (!served) {
-      deps.logger.warn(
-        { inference_id: inferenceId, tenant_id: tenantId, attempts: attempts.length },
-        'every model of the chain failed',
+    try {
+      deps.publisher.admit();
+      const asked = modelRequestOf(request, route.maxTokens);
+      const outcome = await runChain(route.chain, (model, retried) =>
+        deps.providers.complete(model, asked, { signal, deadline, retried }),
       );
-      throw new UnavailableError(describeFailures(attempts));
+      const { served, attempts } = outcome;
+      await deps.publisher.publish(
+        completedEvent({
+          inferenceId,
+          tenantId,
+          messages: request.messages,
+          tags: request.tags,
+          episodeId: request.episodeId,
+          decision: route.decision,
+          outcome,
+          status: served ? undefined : unservedStatus(callerEnd(signal, deadline)),
+          latencyMs: performance.now() - started,
+          traceId: currentTraceId(),
+          occurredAt: new Date(),
+        }),
+      );
+      if (!served) throw unservedError(attempts, callerEnd(signal, deadline));
+
+      const response = completeResponse(inferenceId, route.decision, served, outcome);
+      await keepForRepeats(claim, response, deps.logger);
+      return response;
+    } catch (error) {
+      await releaseClaim(claim, inferenceId, deps.logger);
+      throw error;
     }
-    return inference.CompleteResponse.fromPartial({
-      inferenceId,
-      text: served.text,
-      model: served.model.name,
-      usage: served.usage,
-      costNanoUsd,
-      functionName: decision.functionName,
-      variantName: decision.variantName,
-    });
   };
-}
-
-/** The catalog entries of the decision's chain (the policy checked that each exists). */
-function modelsOf(policy: Policy, decision: router.RouteDecision): router.Model[] {
-  return decision.modelChain.map((name) => {
-    const model = policy.model(name);
-    if (!model) {
-      throw new FailedPreconditionError(
-        `model '${name}' is not in catalog ${policy.catalog.version}`,
-      );
-    }
-    return model;
-  });
 }

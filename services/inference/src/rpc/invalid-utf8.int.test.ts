@@ -51,6 +51,27 @@ describe('Complete refuses strings that are not valid UTF-8, over real gRPC', ()
     ['model', { model: `sim-small${BAD}`, messages: userAsks('hi') }],
     ['messages[0].content', { messages: userAsks(`caf${BAD}`) }],
     ['messages[1].content', { messages: userAsks('first', `second ${BAD}`) }],
+    ['stop[0]', { stop: [`end${BAD}`], messages: userAsks('hi') }],
+    ['episode_id', { episodeId: `ep-${BAD}`, messages: userAsks('hi') }],
+    ['idempotency_key', { idempotencyKey: `key-${BAD}`, messages: userAsks('hi') }],
+    ['tags["team"]', { tags: { team: `support${BAD}` }, messages: userAsks('hi') }],
+  ];
+  // Fields whose valid text sim-small could not answer (it has no tools): refused only.
+  const tool = common.Tool.fromPartial({ name: 'lookup', parametersJsonSchema: '{}' });
+  const refusedOnly: Array<[string, Partial<inference.CompleteRequest>]> = [
+    ['tool_choice', { tools: [tool], toolChoice: `lookup${BAD}`, messages: userAsks('hi') }],
+    [
+      'tools[0].description',
+      { tools: [{ ...tool, description: `finds${BAD}` }], messages: userAsks('hi') },
+    ],
+    [
+      'messages[0].tool_call_id',
+      {
+        messages: [
+          common.ChatMessage.fromPartial({ role: 4, content: 'ok', toolCallId: `c${BAD}` }),
+        ],
+      },
+    ],
   ];
 
   it('covers every string field of CompleteRequest and of its messages', () => {
@@ -61,11 +82,14 @@ describe('Complete refuses strings that are not valid UTF-8, over real gRPC', ()
     expect(stringFields(inference.CompleteRequest.fromPartial({}))).toEqual([
       'functionName',
       'model',
+      'episodeId',
+      'idempotencyKey',
+      'toolChoice',
     ]);
-    expect(stringFields(common.ChatMessage.fromPartial({}))).toEqual(['content']);
+    expect(stringFields(common.ChatMessage.fromPartial({}))).toEqual(['content', 'toolCallId']);
   });
 
-  it.each(cases)(
+  it.each([...cases, ...refusedOnly])(
     'refuses invalid UTF-8 in %s with INVALID_ARGUMENT naming it',
     async (field, request) => {
       await expect(send(request, true)).rejects.toMatchObject({
@@ -77,11 +101,8 @@ describe('Complete refuses strings that are not valid UTF-8, over real gRPC', ()
 
   it('answers the same requests when their text is valid', async () => {
     for (const [, request] of cases) {
-      const valid = {
-        ...request,
-        functionName: request.functionName ? 'support.answer' : '',
-        model: request.model ? 'sim-small' : '',
-      };
+      const marker = JSON.stringify(BAD).slice(1, -1);
+      const valid = JSON.parse(JSON.stringify(request).replaceAll(marker, '')) as typeof request;
       const answer = inference.CompleteResponse.decode(await send(valid, false));
       expect(answer.inferenceId).not.toBe('');
     }

@@ -1,7 +1,7 @@
 import { builtinCatalog } from '@keel/catalog';
 import { router } from '@keel/contracts';
-import { InvalidArgumentError } from '@keel/errors';
-import { validateFunction } from './function';
+import { FailedPreconditionError, InvalidArgumentError } from '@keel/errors';
+import { requireServedModels, validateFunction } from './function';
 
 const catalog = builtinCatalog(4n);
 
@@ -117,5 +117,36 @@ describe('validateFunction', () => {
     );
     expect(field).toBe('policy.fixed.variant_name');
     expect(message).toContain("'medium'");
+  });
+});
+
+describe('requireServedModels', () => {
+  const withOpenAi = {
+    ...catalog,
+    models: [
+      ...catalog.models,
+      router.Model.fromPartial({ name: 'gpt-4o', provider: 'openai', providerModel: 'gpt-4o' }),
+    ],
+  };
+  const definition = validateFunction(
+    request({
+      variants: [
+        { variantName: 'small', modelChain: ['sim-small'], defaultMaxTokens: 0 },
+        { variantName: 'large', modelChain: ['sim-large', 'gpt-4o'], defaultMaxTokens: 0 },
+      ],
+    }),
+    withOpenAi,
+  );
+
+  it('passes chains whose models are served by sim or a configured provider', () => {
+    expect(() => requireServedModels(definition, withOpenAi, new Set(['openai']))).not.toThrow();
+  });
+
+  it('refuses a chain naming a model whose provider is not configured, naming both', () => {
+    const run = () => requireServedModels(definition, withOpenAi, new Set(['anthropic']));
+    expect(run).toThrow(FailedPreconditionError);
+    expect(run).toThrow(
+      "variants[1].model_chain[1]: model 'gpt-4o' is served by provider 'openai', which is not configured",
+    );
   });
 });

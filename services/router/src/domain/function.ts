@@ -2,6 +2,7 @@
 import { findModel } from '@keel/catalog';
 import { router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
+import { requireProvider } from './model';
 
 /** Function and variant names: lowercase, digits and `._-`, up to 64 characters. */
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -84,4 +85,21 @@ export function validateFunction(
     variants,
     policy: { fixed: { variantName: fixed.variantName } },
   };
+}
+
+/**
+ * Refuses (FAILED_PRECONDITION) a definition whose chains name a model whose provider is not
+ * configured: found now, when the function is written, rather than at request time.
+ */
+export function requireServedModels(
+  definition: FunctionDefinition,
+  catalog: router.ModelCatalog,
+  configuredProviders: ReadonlySet<string>,
+): void {
+  definition.variants.forEach((variant, i) =>
+    variant.modelChain.forEach((name, j) => {
+      const model = findModel(catalog, name);
+      if (model) requireProvider(model, configuredProviders, `variants[${i}].model_chain[${j}]`);
+    }),
+  );
 }

@@ -21,6 +21,7 @@ describe('buildPolicySnapshot', () => {
       catalog,
       [tenant('b'), tenant('a')],
       [fn('a', 'zeta'), fn('b', 'default'), fn('a', 'alpha')],
+      [],
     );
     expect(snapshot.catalog).toBe(catalog);
     expect(snapshot.publishedAt).toBeUndefined();
@@ -36,10 +37,21 @@ describe('buildPolicySnapshot', () => {
   });
 
   it('leaves out functions of tenants it does not list', () => {
-    const snapshot = buildPolicySnapshot(catalog, [tenant('a')], [fn('ghost', 'default')]);
+    const snapshot = buildPolicySnapshot(catalog, [tenant('a')], [fn('ghost', 'default')], []);
     expect(snapshot.tenants).toEqual([
       { tenantId: 'a', defaultFunctionName: 'default', functions: [] },
     ]);
+  });
+
+  it('carries the providers sorted by name, so their order in the store does not matter', () => {
+    const provider = (name: string) =>
+      router.Provider.fromPartial({
+        name,
+        kind: router.ProviderKind.PROVIDER_KIND_OPENAI_COMPATIBLE,
+        baseUrl: `https://${name}.example/v1`,
+      });
+    const snapshot = buildPolicySnapshot(catalog, [], [], [provider('vllm'), provider('groq')]);
+    expect(snapshot.providers.map((p) => p.name)).toEqual(['groq', 'vllm']);
   });
 });
 
@@ -64,10 +76,15 @@ describe('buildKeysSnapshot and sameSnapshot', () => {
   });
 
   it('tells a policy that changed from one that did not', () => {
-    const snapshot = buildPolicySnapshot(catalog, [tenant('a')], [fn('a', 'default')]);
+    const snapshot = buildPolicySnapshot(catalog, [tenant('a')], [fn('a', 'default')], []);
     const published = router.PolicySnapshot.encode({ ...snapshot, publishedAt: now }).finish();
     expect(sameSnapshot(router.PolicySnapshot, published, snapshot)).toBe(true);
-    const newCatalog = buildPolicySnapshot(builtinCatalog(3n), [tenant('a')], [fn('a', 'default')]);
+    const newCatalog = buildPolicySnapshot(
+      builtinCatalog(3n),
+      [tenant('a')],
+      [fn('a', 'default')],
+      [],
+    );
     expect(sameSnapshot(router.PolicySnapshot, published, newCatalog)).toBe(false);
   });
 });

@@ -2,11 +2,15 @@
 // same records always encode to the same bytes and an unchanged snapshot is recognised.
 import { router } from '@keel/contracts';
 
-/** Every tenant's routing state with the catalog it routes against; published_at unset. */
+/**
+ * Every tenant's routing state with the catalog it routes against and the providers that serve
+ * the catalog's models; published_at unset.
+ */
 export function buildPolicySnapshot(
   catalog: router.ModelCatalog,
   tenants: readonly router.Tenant[],
   functions: readonly router.KeelFunction[],
+  providers: readonly router.Provider[],
 ): router.PolicySnapshot {
   const functionsByTenant = new Map<string, router.KeelFunction[]>();
   for (const fn of functions) {
@@ -24,6 +28,7 @@ export function buildPolicySnapshot(
       ),
     })),
     publishedAt: undefined,
+    providers: [...providers].sort(byKey((provider) => provider.name)),
   };
 }
 

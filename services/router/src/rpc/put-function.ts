@@ -3,7 +3,7 @@ import { NotFoundError } from '@keel/errors';
 import type { Principal } from '@keel/kit';
 import type { RouterDeps } from '../deps';
 import { actingTenant } from '../domain/access';
-import { validateFunction } from '../domain/function';
+import { requireServedModels, validateFunction } from '../domain/function';
 import { functionDoc } from '../store/functions';
 
 /** Creates or replaces a function and publishes the policy that holds it. */
@@ -13,7 +13,9 @@ export async function putFunctionRpc(
   request: router.PutFunctionRequest,
 ): Promise<router.PutFunctionResponse> {
   const tenantId = actingTenant(principal, request.tenantId);
-  const definition = validateFunction(request, await deps.catalogs.current());
+  const catalog = await deps.catalogs.current();
+  const definition = validateFunction(request, catalog);
+  requireServedModels(definition, catalog, await deps.store.providers.names());
   if (!(await deps.store.tenants.get(tenantId))) {
     throw new NotFoundError(`tenant '${tenantId}' does not exist`);
   }

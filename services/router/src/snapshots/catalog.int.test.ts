@@ -73,6 +73,29 @@ describe('model catalog versions', () => {
     expect(await bucket.get(catalogVersionKey(3n))).toBeNull();
   });
 
+  it('rebuilds the catalog after losing a race, so a model another writer added stays', async () => {
+    const { bucket, catalogs } = await freshCatalogs();
+    await catalogs.publish(older);
+    // This writer stored the last builtin model; another stores `extra` while this one builds.
+    const extra = router.Model.fromPartial({ ...builtin.models[0], name: 'extra' });
+    const stored = [...builtin.models];
+    const withBoth = { ...builtin, models: [...builtin.models, extra] };
+    let raced = false;
+    const build = async () => {
+      const built = { ...builtin, models: [...stored] };
+      if (!raced) {
+        raced = true;
+        stored.push(extra);
+        await new Catalogs(bucket).publish({ ...builtin, models: [...stored] });
+      }
+      return built;
+    };
+    const published = await catalogs.publish(build);
+    expect(sameModels(published, withBoth)).toBe(true);
+    expect(sameModels(await catalogs.current(), withBoth)).toBe(true);
+    expect(published.version).toBe(2n);
+  });
+
   it('is published once by the first router and kept by a second start', async () => {
     const first = await startTestRouter();
     const reader = await SnapshotReader.open(first.prefix);

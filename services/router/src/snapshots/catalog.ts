@@ -27,14 +27,19 @@ export class Catalogs {
 
   /**
    * Makes a catalog with `wanted`'s models current, publishing it as the next version unless
-   * the current one already has them; returns the current catalog.
+   * the current one already has them; returns the current catalog. Given a function, it builds
+   * the catalog anew each round, after reading `current`: a writer that lost a race to another
+   * then publishes a catalog built from both writers' records.
    */
-  async publish(wanted: router.ModelCatalog): Promise<router.ModelCatalog> {
+  async publish(
+    wanted: router.ModelCatalog | (() => Promise<router.ModelCatalog>),
+  ): Promise<router.ModelCatalog> {
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const currentEntry = await this.bucket.get(CURRENT_CATALOG_KEY);
       const currentVersion = currentEntry ? versionOf(currentEntry.value) : 0n;
       const current = currentEntry ? await this.versions.get(currentVersion) : null;
-      if (current && sameModels(current, wanted)) return current;
+      const catalog = typeof wanted === 'function' ? await wanted() : wanted;
+      if (current && sameModels(current, catalog)) return current;
 
       // The next version may exist already, created by a replica that has not (yet) moved
       // `current` to it: then only `current` moves, and the next round looks at what it holds.
@@ -42,7 +47,7 @@ export class Catalogs {
       try {
         await this.bucket.create(
           catalogVersionKey(next),
-          router.ModelCatalog.encode({ ...wanted, version: next }).finish(),
+          router.ModelCatalog.encode({ ...catalog, version: next }).finish(),
         );
       } catch (error) {
         if (!(error instanceof KvConflictError)) throw error;

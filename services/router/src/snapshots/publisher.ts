@@ -42,12 +42,13 @@ export class SnapshotPublisher {
       buckets.policy,
       router.PolicySnapshot,
       async () => {
-        const [catalog, tenants, functions] = await Promise.all([
+        const [catalog, tenants, functions, providers] = await Promise.all([
           catalogs.current(),
           store.tenants.all(),
           store.functions.all(),
+          store.providers.all(),
         ]);
-        return buildPolicySnapshot(catalog, tenants, functions);
+        return buildPolicySnapshot(catalog, tenants, functions, providers);
       },
     );
     await this.caughtUp('policy', version, () => follower.policy?.version ?? null);

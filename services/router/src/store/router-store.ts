@@ -1,8 +1,11 @@
-// The router's database: tenants, their API keys and functions, and idempotency records.
+// The router's database: tenants, their API keys and functions, idempotency records, and the
+// operator's providers and catalog models.
 import type { CollectionIndexes, Store } from '@keel/store';
 import { ApiKeyStore, type ApiKeyDoc } from './api-keys';
 import { FunctionStore, type FunctionDoc } from './functions';
 import { IdempotencyStore, type IdempotencyDoc } from './idempotency';
+import { ModelStore, type ModelDoc } from './models';
+import { ProviderStore, type ProviderDoc } from './providers';
 import { TenantStore, type TenantDoc } from './tenants';
 
 export interface RouterStore {
@@ -10,6 +13,8 @@ export interface RouterStore {
   apiKeys: ApiKeyStore;
   functions: FunctionStore;
   idempotency: IdempotencyStore;
+  providers: ProviderStore;
+  models: ModelStore;
 }
 
 export const routerIndexes: CollectionIndexes = {
@@ -22,6 +27,9 @@ export const routerIndexes: CollectionIndexes = {
   functions: [{ key: { tenant_id: 1, function_name: 1 }, unique: true }],
   // Creating a tenant happens before the tenant exists, so its idempotency keys span tenants.
   idempotency: [{ key: { scope: 1, idempotency_key: 1 }, unique: true, global: true }],
+  // Providers and models are the deployment's, shared by every tenant.
+  providers: [{ key: { name: 1 }, unique: true, global: true }],
+  models: [{ key: { name: 1 }, unique: true, global: true }],
 };
 
 export function routerStore(store: Store): RouterStore {
@@ -30,5 +38,7 @@ export function routerStore(store: Store): RouterStore {
     apiKeys: new ApiKeyStore(store.collection<ApiKeyDoc>('api_keys')),
     functions: new FunctionStore(store.collection<FunctionDoc>('functions')),
     idempotency: new IdempotencyStore(store.collection<IdempotencyDoc>('idempotency')),
+    providers: new ProviderStore(store.collection<ProviderDoc>('providers')),
+    models: new ModelStore(store.collection<ModelDoc>('models')),
   };
 }

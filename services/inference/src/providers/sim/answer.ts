@@ -23,6 +23,8 @@ export interface SimulatedAnswer {
   text: string;
   /** The tokens of `text` for the model. */
   tokens: TokenCount;
+  /** True when max_tokens cut the answer short. */
+  cut: boolean;
 }
 
 /** The answer of `model` to `messages`, cut to at most `maxTokens` tokens of the model. */
@@ -74,9 +76,9 @@ async function withinTokens(
     sum += wordCounts[fitting].tokens;
     if (sum > maxTokens) break;
   }
-  const prefix = async (length: number) => {
+  const prefix = async (length: number): Promise<SimulatedAnswer> => {
     const text = words.slice(0, length).join(' ');
-    return { text, tokens: await countTokens(model, text) };
+    return { text, tokens: await countTokens(model, text), cut: length < words.length };
   };
   let answer = await prefix(fitting);
   while (answer.tokens.tokens > maxTokens) answer = await prefix((fitting -= 1));

@@ -1,6 +1,6 @@
 import { builtinCatalog, countChatTokens, countTokens, findModel } from '@keel/catalog';
-import { common, router } from '@keel/contracts';
-import { ProviderError } from '../provider';
+import { common, inference, router } from '@keel/contracts';
+import { ProviderError, type ProviderRequest } from '../provider';
 import { SimProvider } from './provider';
 
 const { MESSAGE_ROLE_USER: USER, MESSAGE_ROLE_SYSTEM: SYSTEM } = common.MessageRole;
@@ -21,7 +21,23 @@ const ask = (
   maxTokens = 512,
   provider = instant,
   signal = new AbortController().signal,
-) => provider.complete({ model, messages, maxTokens, signal });
+) => provider.complete(requestOf(messages, model, maxTokens, signal));
+const requestOf = (
+  messages: common.ChatMessage[],
+  model = simSmall,
+  maxTokens = 512,
+  signal = new AbortController().signal,
+): ProviderRequest => ({
+  model,
+  messages,
+  maxTokens,
+  stop: [],
+  responseFormat: inference.ResponseFormat.RESPONSE_FORMAT_UNSPECIFIED,
+  tools: [],
+  toolChoice: '',
+  signal,
+});
+const { FINISH_REASON_STOP: STOP, FINISH_REASON_LENGTH: LENGTH } = inference.FinishReason;
 
 describe('SimProvider', () => {
   const question = chat('You answer support questions.', 'How do I rotate my billing API key?');
@@ -49,12 +65,13 @@ describe('SimProvider', () => {
 
   it('counts usage with the catalog tokenizer', async () => {
     const { text, usage } = await ask(question);
-    expect(usage).toEqual({
-      inputTokens: BigInt((await countChatTokens(simSmall, question)).tokens),
-      outputTokens: BigInt((await countTokens(simSmall, text)).tokens),
-      cachedInputTokens: 0n,
-      estimated: false,
-    });
+    expect(usage).toEqual(
+      common.Usage.fromPartial({
+        inputTokens: BigInt((await countChatTokens(simSmall, question)).tokens),
+        outputTokens: BigInt((await countTokens(simSmall, text)).tokens),
+        estimated: false,
+      }),
+    );
     // o200k_base: 3 to prime the reply + 3 per message + 'user' (1) + 'Hello' (1).
     expect((await ask(chat('Hello'))).usage.inputTokens).toBe(8n);
   });
@@ -141,5 +158,65 @@ describe('SimProvider', () => {
     const paced = new SimProvider({ latencyMs: 5, tokensPerSecond: 10_000 });
     const answered = await ask(question, simSmall, 512, paced);
     expect(answered).toEqual(await ask(question));
+  });
+
+  it('finishes with STOP, or with LENGTH when max_tokens cut the answer, and calls no tools', async () => {
+    const whole = await ask(question);
+    expect(whole).toMatchObject({ finishReason: STOP, toolCalls: [] });
+    expect((await ask(question, simSmall, 3)).finishReason).toBe(LENGTH);
+  });
+
+  describe('stream', () => {
+    const iteratorOf = <T>(chunks: AsyncIterable<T>) => chunks[Symbol.asyncIterator]();
+    const chunksOf = async (request: ProviderRequest, provider = instant) => {
+      const chunks = [];
+      for await (const chunk of provider.stream(request)) chunks.push(chunk);
+      return chunks;
+    };
+
+    it('streams the same answer as complete() in words, then its finish reason and usage', async () => {
+      const whole = await ask(question);
+      const chunks = await chunksOf(requestOf(question));
+      const texts = chunks.flatMap((chunk) => (chunk.type === 'text' ? [chunk.text] : []));
+      expect(texts.length).toBe(whole.text.split(' ').length);
+      expect(texts.join('')).toBe(whole.text);
+      expect(chunks[chunks.length - 1]).toEqual({
+        type: 'end',
+        finishReason: STOP,
+        usage: whole.usage,
+      });
+    });
+
+    it('ends a stream cut by max_tokens with LENGTH', async () => {
+      const chunks = await chunksOf(requestOf(question, simSmall, 3));
+      expect(chunks[chunks.length - 1]).toMatchObject({ type: 'end', finishReason: LENGTH });
+    });
+
+    it('fails [sim:fail] before the first chunk', async () => {
+      const iterator = iteratorOf(instant.stream(requestOf(chat('Fail please [sim:fail]'))));
+      await expect(iterator.next()).rejects.toThrow(/sim-small is unavailable/);
+    });
+
+    it('bills a stream abandoned mid-answer for the words it delivered, marked estimated', async () => {
+      // 20 tokens a second: a word every 50 ms or so, so the stream is abandoned mid-answer.
+      const paced = new SimProvider({ latencyMs: 0, tokensPerSecond: 20 });
+      const abandon = new AbortController();
+      const iterator = iteratorOf(paced.stream(requestOf(question, simSmall, 512, abandon.signal)));
+      const first = await iterator.next();
+      const second = await iterator.next();
+      abandon.abort();
+      const failure = await iterator.next().catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ProviderError);
+      const delivered = [first, second].map((result) => (result.value as { text: string }).text);
+      expect(failure).toMatchObject({
+        message: 'sim: the call was abandoned',
+        outage: false,
+        usage: {
+          inputTokens: BigInt((await countChatTokens(simSmall, question)).tokens),
+          outputTokens: BigInt((await countTokens(simSmall, delivered.join(''))).tokens),
+          estimated: true,
+        },
+      });
+    });
   });
 });

@@ -13,15 +13,20 @@ export const protobufPackage = "keel.billing.v1";
 
 export const protobufFileName = "keel/billing/v1/billing.proto";
 
-/** One billed attempt of an inference. */
+/**
+ * One provider call of an inference: every attempt that was sent, failed ones included (at
+ * the tokens the provider reported for them, often none).
+ */
 export interface LineItem {
   model: string;
   provider: string;
   usage: Usage | undefined;
   costNanoUsd: bigint;
+  /** The attempt failed (its usage is what the provider reported for it). */
+  failed: boolean;
 }
 
-/** The ledger's record of one billable inference. */
+/** The ledger's record of one inference that called at least one provider. */
 export interface LedgerEntry {
   tenantId: string;
   inferenceId: string;
@@ -34,7 +39,7 @@ export interface LedgerEntry {
 }
 
 function createBaseLineItem(): LineItem {
-  return { model: "", provider: "", usage: undefined, costNanoUsd: 0n };
+  return { model: "", provider: "", usage: undefined, costNanoUsd: 0n, failed: false };
 }
 
 export const LineItem: MessageFns<LineItem> = {
@@ -53,6 +58,9 @@ export const LineItem: MessageFns<LineItem> = {
         throw new globalThis.Error("value provided for field message.costNanoUsd of type int64 too large");
       }
       writer.uint32(32).int64(message.costNanoUsd);
+    }
+    if (message.failed !== false) {
+      writer.uint32(40).bool(message.failed);
     }
     return writer;
   },
@@ -102,6 +110,14 @@ export const LineItem: MessageFns<LineItem> = {
             message.costNanoUsd = reader.int64() as bigint;
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.failed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -124,6 +140,7 @@ export const LineItem: MessageFns<LineItem> = {
         : isSet(object.cost_nano_usd)
         ? BigInt(object.cost_nano_usd)
         : 0n,
+      failed: isSet(object.failed) ? globalThis.Boolean(object.failed) : false,
     };
   },
 
@@ -141,6 +158,9 @@ export const LineItem: MessageFns<LineItem> = {
     if (message.costNanoUsd !== 0n) {
       obj.costNanoUsd = message.costNanoUsd.toString();
     }
+    if (message.failed !== false) {
+      obj.failed = message.failed;
+    }
     return obj;
   },
 
@@ -155,6 +175,7 @@ export const LineItem: MessageFns<LineItem> = {
     message.costNanoUsd = (object.costNanoUsd !== undefined && object.costNanoUsd !== null)
       ? BigInt(object.costNanoUsd)
       : 0n;
+    message.failed = object.failed ?? false;
     return message;
   },
 };

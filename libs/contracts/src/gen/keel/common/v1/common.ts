@@ -17,6 +17,8 @@ export enum MessageRole {
   MESSAGE_ROLE_SYSTEM = 1,
   MESSAGE_ROLE_USER = 2,
   MESSAGE_ROLE_ASSISTANT = 3,
+  /** MESSAGE_ROLE_TOOL - The result of a tool call the assistant asked for; `tool_call_id` names that call. */
+  MESSAGE_ROLE_TOOL = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -34,6 +36,9 @@ export function messageRoleFromJSON(object: any): MessageRole {
     case 3:
     case "MESSAGE_ROLE_ASSISTANT":
       return MessageRole.MESSAGE_ROLE_ASSISTANT;
+    case 4:
+    case "MESSAGE_ROLE_TOOL":
+      return MessageRole.MESSAGE_ROLE_TOOL;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -51,6 +56,8 @@ export function messageRoleToJSON(object: MessageRole): string {
       return "MESSAGE_ROLE_USER";
     case MessageRole.MESSAGE_ROLE_ASSISTANT:
       return "MESSAGE_ROLE_ASSISTANT";
+    case MessageRole.MESSAGE_ROLE_TOOL:
+      return "MESSAGE_ROLE_TOOL";
     case MessageRole.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -60,7 +67,29 @@ export function messageRoleToJSON(object: MessageRole): string {
 /** One message of a chat conversation. */
 export interface ChatMessage {
   role: MessageRole;
+  /** May be empty in an assistant message that only calls tools. */
   content: string;
+  /** The tools an assistant message called. */
+  toolCalls: ToolCall[];
+  /** In a tool message: the id of the call it answers. */
+  toolCallId: string;
+}
+
+/** A tool the model may call: a function described by a JSON Schema of its arguments. */
+export interface Tool {
+  name: string;
+  description: string;
+  /** The JSON Schema (an object schema) of the arguments, as JSON text. */
+  parametersJsonSchema: string;
+}
+
+/** One call of a tool, as the model asked for it. */
+export interface ToolCall {
+  /** The provider's id of the call, echoed back by the tool message that answers it. */
+  id: string;
+  name: string;
+  /** The arguments, as JSON text. */
+  argumentsJson: string;
 }
 
 /** Token counts of one model call. */
@@ -71,10 +100,12 @@ export interface Usage {
   cachedInputTokens: bigint;
   /** True when the counts come from an estimate, not the model's own tokenizer. */
   estimated: boolean;
+  /** Output tokens spent on reasoning, when the provider reports them (a subset of output_tokens). */
+  reasoningTokens: bigint;
 }
 
 function createBaseChatMessage(): ChatMessage {
-  return { role: 0, content: "" };
+  return { role: 0, content: "", toolCalls: [], toolCallId: "" };
 }
 
 export const ChatMessage: MessageFns<ChatMessage> = {
@@ -84,6 +115,12 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     }
     if (message.content !== "") {
       writer.uint32(18).string(message.content);
+    }
+    for (const v of message.toolCalls) {
+      ToolCall.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.toolCallId !== "") {
+      writer.uint32(34).string(message.toolCallId);
     }
     return writer;
   },
@@ -117,6 +154,22 @@ export const ChatMessage: MessageFns<ChatMessage> = {
             message.content = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toolCalls.push(ToolCall.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.toolCallId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -133,6 +186,16 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     return {
       role: isSet(object.role) ? messageRoleFromJSON(object.role) : 0,
       content: isSet(object.content) ? globalThis.String(object.content) : "",
+      toolCalls: globalThis.Array.isArray(object?.toolCalls)
+        ? object.toolCalls.map((e: any) => ToolCall.fromJSON(e))
+        : globalThis.Array.isArray(object?.tool_calls)
+        ? object.tool_calls.map((e: any) => ToolCall.fromJSON(e))
+        : [],
+      toolCallId: isSet(object.toolCallId)
+        ? globalThis.String(object.toolCallId)
+        : isSet(object.tool_call_id)
+        ? globalThis.String(object.tool_call_id)
+        : "",
     };
   },
 
@@ -144,6 +207,12 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     if (message.content !== "") {
       obj.content = message.content;
     }
+    if (message.toolCalls?.length) {
+      obj.toolCalls = message.toolCalls.map((e) => ToolCall.toJSON(e));
+    }
+    if (message.toolCallId !== "") {
+      obj.toolCallId = message.toolCallId;
+    }
     return obj;
   },
 
@@ -154,12 +223,224 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     const message = createBaseChatMessage();
     message.role = object.role ?? 0;
     message.content = object.content ?? "";
+    message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
+    message.toolCallId = object.toolCallId ?? "";
+    return message;
+  },
+};
+
+function createBaseTool(): Tool {
+  return { name: "", description: "", parametersJsonSchema: "" };
+}
+
+export const Tool: MessageFns<Tool> = {
+  encode(message: Tool, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.parametersJsonSchema !== "") {
+      writer.uint32(26).string(message.parametersJsonSchema);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Tool {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTool();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.parametersJsonSchema = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Tool {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      parametersJsonSchema: isSet(object.parametersJsonSchema)
+        ? globalThis.String(object.parametersJsonSchema)
+        : isSet(object.parameters_json_schema)
+        ? globalThis.String(object.parameters_json_schema)
+        : "",
+    };
+  },
+
+  toJSON(message: Tool): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.parametersJsonSchema !== "") {
+      obj.parametersJsonSchema = message.parametersJsonSchema;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Tool>, I>>(base?: I): Tool {
+    return Tool.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Tool>, I>>(object: I): Tool {
+    const message = createBaseTool();
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.parametersJsonSchema = object.parametersJsonSchema ?? "";
+    return message;
+  },
+};
+
+function createBaseToolCall(): ToolCall {
+  return { id: "", name: "", argumentsJson: "" };
+}
+
+export const ToolCall: MessageFns<ToolCall> = {
+  encode(message: ToolCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.argumentsJson !== "") {
+      writer.uint32(26).string(message.argumentsJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ToolCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseToolCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.argumentsJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ToolCall {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      argumentsJson: isSet(object.argumentsJson)
+        ? globalThis.String(object.argumentsJson)
+        : isSet(object.arguments_json)
+        ? globalThis.String(object.arguments_json)
+        : "",
+    };
+  },
+
+  toJSON(message: ToolCall): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.argumentsJson !== "") {
+      obj.argumentsJson = message.argumentsJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ToolCall>, I>>(base?: I): ToolCall {
+    return ToolCall.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ToolCall>, I>>(object: I): ToolCall {
+    const message = createBaseToolCall();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.argumentsJson = object.argumentsJson ?? "";
     return message;
   },
 };
 
 function createBaseUsage(): Usage {
-  return { inputTokens: 0n, outputTokens: 0n, cachedInputTokens: 0n, estimated: false };
+  return { inputTokens: 0n, outputTokens: 0n, cachedInputTokens: 0n, estimated: false, reasoningTokens: 0n };
 }
 
 export const Usage: MessageFns<Usage> = {
@@ -184,6 +465,12 @@ export const Usage: MessageFns<Usage> = {
     }
     if (message.estimated !== false) {
       writer.uint32(32).bool(message.estimated);
+    }
+    if (message.reasoningTokens !== 0n) {
+      if (BigInt.asIntN(64, message.reasoningTokens) !== message.reasoningTokens) {
+        throw new globalThis.Error("value provided for field message.reasoningTokens of type int64 too large");
+      }
+      writer.uint32(40).int64(message.reasoningTokens);
     }
     return writer;
   },
@@ -233,6 +520,14 @@ export const Usage: MessageFns<Usage> = {
             message.estimated = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.reasoningTokens = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -263,6 +558,11 @@ export const Usage: MessageFns<Usage> = {
         ? BigInt(object.cached_input_tokens)
         : 0n,
       estimated: isSet(object.estimated) ? globalThis.Boolean(object.estimated) : false,
+      reasoningTokens: isSet(object.reasoningTokens)
+        ? BigInt(object.reasoningTokens)
+        : isSet(object.reasoning_tokens)
+        ? BigInt(object.reasoning_tokens)
+        : 0n,
     };
   },
 
@@ -279,6 +579,9 @@ export const Usage: MessageFns<Usage> = {
     }
     if (message.estimated !== false) {
       obj.estimated = message.estimated;
+    }
+    if (message.reasoningTokens !== 0n) {
+      obj.reasoningTokens = message.reasoningTokens.toString();
     }
     return obj;
   },
@@ -298,6 +601,9 @@ export const Usage: MessageFns<Usage> = {
       ? BigInt(object.cachedInputTokens)
       : 0n;
     message.estimated = object.estimated ?? false;
+    message.reasoningTokens = (object.reasoningTokens !== undefined && object.reasoningTokens !== null)
+      ? BigInt(object.reasoningTokens)
+      : 0n;
     return message;
   },
 };

@@ -8,8 +8,16 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Duration } from "../../../google/protobuf/duration";
 import { Timestamp } from "../../../google/protobuf/timestamp";
-import { ChatMessage, Usage } from "../../common/v1/common";
-import { Attempt, InferenceStatus, inferenceStatusFromJSON, inferenceStatusToJSON } from "./inference";
+import { ChatMessage, ToolCall, Usage } from "../../common/v1/common";
+import {
+  Attempt,
+  FinishReason,
+  finishReasonFromJSON,
+  finishReasonToJSON,
+  InferenceStatus,
+  inferenceStatusFromJSON,
+  inferenceStatusToJSON,
+} from "./inference";
 
 export const protobufPackage = "keel.inference.v1";
 
@@ -51,6 +59,21 @@ export interface InferenceCompleted {
    * event carries neither (no preview: a consumer reads the whole text or none).
    */
   payload: PayloadReference | undefined;
+  finishReason: FinishReason;
+  /** The tools the answer called. */
+  toolCalls: ToolCall[];
+  /** The caller's labels and episode, as the request carried them. */
+  tags: { [key: string]: string };
+  episodeId: string;
+  /** True for an inference answered through Stream. */
+  streamed: boolean;
+  /** For a stream: from the request to the first token delivered. */
+  timeToFirstToken: Duration | undefined;
+}
+
+export interface InferenceCompleted_TagsEntry {
+  key: string;
+  value: string;
 }
 
 /** Where the text of an inference too large for its event is stored. */
@@ -90,6 +113,12 @@ function createBaseInferenceCompleted(): InferenceCompleted {
     occurredAt: undefined,
     inputMessages: [],
     payload: undefined,
+    finishReason: 0,
+    toolCalls: [],
+    tags: {},
+    episodeId: "",
+    streamed: false,
+    timeToFirstToken: undefined,
   };
 }
 
@@ -154,6 +183,24 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     }
     if (message.payload !== undefined) {
       PayloadReference.encode(message.payload, writer.uint32(138).fork()).join();
+    }
+    if (message.finishReason !== 0) {
+      writer.uint32(144).int32(message.finishReason);
+    }
+    for (const v of message.toolCalls) {
+      ToolCall.encode(v!, writer.uint32(154).fork()).join();
+    }
+    globalThis.Object.entries(message.tags).forEach(([key, value]: [string, string]) => {
+      InferenceCompleted_TagsEntry.encode({ key: key as any, value }, writer.uint32(162).fork()).join();
+    });
+    if (message.episodeId !== "") {
+      writer.uint32(170).string(message.episodeId);
+    }
+    if (message.streamed !== false) {
+      writer.uint32(176).bool(message.streamed);
+    }
+    if (message.timeToFirstToken !== undefined) {
+      Duration.encode(message.timeToFirstToken, writer.uint32(186).fork()).join();
     }
     return writer;
   },
@@ -307,6 +354,57 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
             message.payload = PayloadReference.decode(reader, reader.uint32());
             continue;
           }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.finishReason = reader.int32() as any;
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.toolCalls.push(ToolCall.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            const entry20 = InferenceCompleted_TagsEntry.decode(reader, reader.uint32());
+            if (entry20.value !== undefined) {
+              message.tags[entry20.key] = entry20.value;
+            }
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.episodeId = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.streamed = reader.bool();
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.timeToFirstToken = Duration.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -384,6 +482,41 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
         ? object.input_messages.map((e: any) => ChatMessage.fromJSON(e))
         : [],
       payload: isSet(object.payload) ? PayloadReference.fromJSON(object.payload) : undefined,
+      finishReason: isSet(object.finishReason)
+        ? finishReasonFromJSON(object.finishReason)
+        : isSet(object.finish_reason)
+        ? finishReasonFromJSON(object.finish_reason)
+        : 0,
+      toolCalls: globalThis.Array.isArray(object?.toolCalls)
+        ? object.toolCalls.map((e: any) => ToolCall.fromJSON(e))
+        : globalThis.Array.isArray(object?.tool_calls)
+        ? object.tool_calls.map((e: any) => ToolCall.fromJSON(e))
+        : [],
+      tags: isObject(object.tags)
+        ? (globalThis.Object.entries(object.tags) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      episodeId: isSet(object.episodeId)
+        ? globalThis.String(object.episodeId)
+        : isSet(object.episode_id)
+        ? globalThis.String(object.episode_id)
+        : "",
+      streamed: isSet(object.streamed) ? globalThis.Boolean(object.streamed) : false,
+      timeToFirstToken: isSet(object.timeToFirstToken)
+        ? Duration.fromJSON(object.timeToFirstToken)
+        : isSet(object.time_to_first_token)
+        ? Duration.fromJSON(object.time_to_first_token)
+        : undefined,
     };
   },
 
@@ -440,6 +573,30 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     if (message.payload !== undefined) {
       obj.payload = PayloadReference.toJSON(message.payload);
     }
+    if (message.finishReason !== 0) {
+      obj.finishReason = finishReasonToJSON(message.finishReason);
+    }
+    if (message.toolCalls?.length) {
+      obj.toolCalls = message.toolCalls.map((e) => ToolCall.toJSON(e));
+    }
+    if (message.tags) {
+      const entries = globalThis.Object.entries(message.tags) as [string, string][];
+      if (entries.length > 0) {
+        obj.tags = {};
+        entries.forEach(([k, v]) => {
+          obj.tags[k] = v;
+        });
+      }
+    }
+    if (message.episodeId !== "") {
+      obj.episodeId = message.episodeId;
+    }
+    if (message.streamed !== false) {
+      obj.streamed = message.streamed;
+    }
+    if (message.timeToFirstToken !== undefined) {
+      obj.timeToFirstToken = Duration.toJSON(message.timeToFirstToken);
+    }
     return obj;
   },
 
@@ -475,6 +632,107 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     message.payload = (object.payload !== undefined && object.payload !== null)
       ? PayloadReference.fromPartial(object.payload)
       : undefined;
+    message.finishReason = object.finishReason ?? 0;
+    message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
+    message.tags = (globalThis.Object.entries(object.tags ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.episodeId = object.episodeId ?? "";
+    message.streamed = object.streamed ?? false;
+    message.timeToFirstToken = (object.timeToFirstToken !== undefined && object.timeToFirstToken !== null)
+      ? Duration.fromPartial(object.timeToFirstToken)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseInferenceCompleted_TagsEntry(): InferenceCompleted_TagsEntry {
+  return { key: "", value: "" };
+}
+
+export const InferenceCompleted_TagsEntry: MessageFns<InferenceCompleted_TagsEntry> = {
+  encode(message: InferenceCompleted_TagsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InferenceCompleted_TagsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInferenceCompleted_TagsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InferenceCompleted_TagsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: InferenceCompleted_TagsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InferenceCompleted_TagsEntry>, I>>(base?: I): InferenceCompleted_TagsEntry {
+    return InferenceCompleted_TagsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InferenceCompleted_TagsEntry>, I>>(object: I): InferenceCompleted_TagsEntry {
+    const message = createBaseInferenceCompleted_TagsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -728,6 +986,10 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

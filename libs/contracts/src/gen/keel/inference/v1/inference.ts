@@ -18,6 +18,10 @@ export enum InferenceStatus {
   INFERENCE_STATUS_UNSPECIFIED = 0,
   INFERENCE_STATUS_OK = 1,
   INFERENCE_STATUS_FAILED = 2,
+  /** INFERENCE_STATUS_PARTIAL - A stream that failed after its first token: what was delivered is billed. */
+  INFERENCE_STATUS_PARTIAL = 3,
+  /** INFERENCE_STATUS_CANCELLED - A stream the caller cancelled: what was generated is billed. */
+  INFERENCE_STATUS_CANCELLED = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -32,6 +36,12 @@ export function inferenceStatusFromJSON(object: any): InferenceStatus {
     case 2:
     case "INFERENCE_STATUS_FAILED":
       return InferenceStatus.INFERENCE_STATUS_FAILED;
+    case 3:
+    case "INFERENCE_STATUS_PARTIAL":
+      return InferenceStatus.INFERENCE_STATUS_PARTIAL;
+    case 4:
+    case "INFERENCE_STATUS_CANCELLED":
+      return InferenceStatus.INFERENCE_STATUS_CANCELLED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -47,7 +57,109 @@ export function inferenceStatusToJSON(object: InferenceStatus): string {
       return "INFERENCE_STATUS_OK";
     case InferenceStatus.INFERENCE_STATUS_FAILED:
       return "INFERENCE_STATUS_FAILED";
+    case InferenceStatus.INFERENCE_STATUS_PARTIAL:
+      return "INFERENCE_STATUS_PARTIAL";
+    case InferenceStatus.INFERENCE_STATUS_CANCELLED:
+      return "INFERENCE_STATUS_CANCELLED";
     case InferenceStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Why the model stopped generating. */
+export enum FinishReason {
+  FINISH_REASON_UNSPECIFIED = 0,
+  /** FINISH_REASON_STOP - A natural end, or a stop sequence. */
+  FINISH_REASON_STOP = 1,
+  /** FINISH_REASON_LENGTH - max_tokens reached. */
+  FINISH_REASON_LENGTH = 2,
+  /** FINISH_REASON_TOOL_CALLS - The model called tools and waits for their results. */
+  FINISH_REASON_TOOL_CALLS = 3,
+  /** FINISH_REASON_CONTENT_FILTER - The provider withheld content. */
+  FINISH_REASON_CONTENT_FILTER = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function finishReasonFromJSON(object: any): FinishReason {
+  switch (object) {
+    case 0:
+    case "FINISH_REASON_UNSPECIFIED":
+      return FinishReason.FINISH_REASON_UNSPECIFIED;
+    case 1:
+    case "FINISH_REASON_STOP":
+      return FinishReason.FINISH_REASON_STOP;
+    case 2:
+    case "FINISH_REASON_LENGTH":
+      return FinishReason.FINISH_REASON_LENGTH;
+    case 3:
+    case "FINISH_REASON_TOOL_CALLS":
+      return FinishReason.FINISH_REASON_TOOL_CALLS;
+    case 4:
+    case "FINISH_REASON_CONTENT_FILTER":
+      return FinishReason.FINISH_REASON_CONTENT_FILTER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return FinishReason.UNRECOGNIZED;
+  }
+}
+
+export function finishReasonToJSON(object: FinishReason): string {
+  switch (object) {
+    case FinishReason.FINISH_REASON_UNSPECIFIED:
+      return "FINISH_REASON_UNSPECIFIED";
+    case FinishReason.FINISH_REASON_STOP:
+      return "FINISH_REASON_STOP";
+    case FinishReason.FINISH_REASON_LENGTH:
+      return "FINISH_REASON_LENGTH";
+    case FinishReason.FINISH_REASON_TOOL_CALLS:
+      return "FINISH_REASON_TOOL_CALLS";
+    case FinishReason.FINISH_REASON_CONTENT_FILTER:
+      return "FINISH_REASON_CONTENT_FILTER";
+    case FinishReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** The shape the answer must have. */
+export enum ResponseFormat {
+  /** RESPONSE_FORMAT_UNSPECIFIED - Plain text. */
+  RESPONSE_FORMAT_UNSPECIFIED = 0,
+  RESPONSE_FORMAT_TEXT = 1,
+  /** RESPONSE_FORMAT_JSON_OBJECT - A JSON object (the model needs the `json_mode` capability). */
+  RESPONSE_FORMAT_JSON_OBJECT = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function responseFormatFromJSON(object: any): ResponseFormat {
+  switch (object) {
+    case 0:
+    case "RESPONSE_FORMAT_UNSPECIFIED":
+      return ResponseFormat.RESPONSE_FORMAT_UNSPECIFIED;
+    case 1:
+    case "RESPONSE_FORMAT_TEXT":
+      return ResponseFormat.RESPONSE_FORMAT_TEXT;
+    case 2:
+    case "RESPONSE_FORMAT_JSON_OBJECT":
+      return ResponseFormat.RESPONSE_FORMAT_JSON_OBJECT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ResponseFormat.UNRECOGNIZED;
+  }
+}
+
+export function responseFormatToJSON(object: ResponseFormat): string {
+  switch (object) {
+    case ResponseFormat.RESPONSE_FORMAT_UNSPECIFIED:
+      return "RESPONSE_FORMAT_UNSPECIFIED";
+    case ResponseFormat.RESPONSE_FORMAT_TEXT:
+      return "RESPONSE_FORMAT_TEXT";
+    case ResponseFormat.RESPONSE_FORMAT_JSON_OBJECT:
+      return "RESPONSE_FORMAT_JSON_OBJECT";
+    case ResponseFormat.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -65,6 +177,18 @@ export interface Attempt {
     | undefined;
   /** Why the attempt failed; empty when it succeeded. */
   errorMessage: string;
+  finishReason: FinishReason;
+  /** From the request to the first token, for a streamed attempt that produced one. */
+  timeToFirstToken:
+    | Duration
+    | undefined;
+  /** The HTTP status the provider answered a failed attempt with; 0 when none (a timeout, a reset). */
+  httpStatus: number;
+  /**
+   * True when the try was never sent: the model's circuit was open, or the caller's deadline
+   * had passed. Such an attempt explains the fallback but is no provider call.
+   */
+  skipped: boolean;
 }
 
 function createBaseAttempt(): Attempt {
@@ -76,6 +200,10 @@ function createBaseAttempt(): Attempt {
     costNanoUsd: 0n,
     latency: undefined,
     errorMessage: "",
+    finishReason: 0,
+    timeToFirstToken: undefined,
+    httpStatus: 0,
+    skipped: false,
   };
 }
 
@@ -104,6 +232,18 @@ export const Attempt: MessageFns<Attempt> = {
     }
     if (message.errorMessage !== "") {
       writer.uint32(58).string(message.errorMessage);
+    }
+    if (message.finishReason !== 0) {
+      writer.uint32(64).int32(message.finishReason);
+    }
+    if (message.timeToFirstToken !== undefined) {
+      Duration.encode(message.timeToFirstToken, writer.uint32(74).fork()).join();
+    }
+    if (message.httpStatus !== 0) {
+      writer.uint32(80).int32(message.httpStatus);
+    }
+    if (message.skipped !== false) {
+      writer.uint32(88).bool(message.skipped);
     }
     return writer;
   },
@@ -177,6 +317,38 @@ export const Attempt: MessageFns<Attempt> = {
             message.errorMessage = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.finishReason = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.timeToFirstToken = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.httpStatus = reader.int32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.skipped = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -206,6 +378,22 @@ export const Attempt: MessageFns<Attempt> = {
         : isSet(object.error_message)
         ? globalThis.String(object.error_message)
         : "",
+      finishReason: isSet(object.finishReason)
+        ? finishReasonFromJSON(object.finishReason)
+        : isSet(object.finish_reason)
+        ? finishReasonFromJSON(object.finish_reason)
+        : 0,
+      timeToFirstToken: isSet(object.timeToFirstToken)
+        ? Duration.fromJSON(object.timeToFirstToken)
+        : isSet(object.time_to_first_token)
+        ? Duration.fromJSON(object.time_to_first_token)
+        : undefined,
+      httpStatus: isSet(object.httpStatus)
+        ? globalThis.Number(object.httpStatus)
+        : isSet(object.http_status)
+        ? globalThis.Number(object.http_status)
+        : 0,
+      skipped: isSet(object.skipped) ? globalThis.Boolean(object.skipped) : false,
     };
   },
 
@@ -232,6 +420,18 @@ export const Attempt: MessageFns<Attempt> = {
     if (message.errorMessage !== "") {
       obj.errorMessage = message.errorMessage;
     }
+    if (message.finishReason !== 0) {
+      obj.finishReason = finishReasonToJSON(message.finishReason);
+    }
+    if (message.timeToFirstToken !== undefined) {
+      obj.timeToFirstToken = Duration.toJSON(message.timeToFirstToken);
+    }
+    if (message.httpStatus !== 0) {
+      obj.httpStatus = Math.round(message.httpStatus);
+    }
+    if (message.skipped !== false) {
+      obj.skipped = message.skipped;
+    }
     return obj;
   },
 
@@ -251,6 +451,12 @@ export const Attempt: MessageFns<Attempt> = {
       ? Duration.fromPartial(object.latency)
       : undefined;
     message.errorMessage = object.errorMessage ?? "";
+    message.finishReason = object.finishReason ?? 0;
+    message.timeToFirstToken = (object.timeToFirstToken !== undefined && object.timeToFirstToken !== null)
+      ? Duration.fromPartial(object.timeToFirstToken)
+      : undefined;
+    message.httpStatus = object.httpStatus ?? 0;
+    message.skipped = object.skipped ?? false;
     return message;
   },
 };

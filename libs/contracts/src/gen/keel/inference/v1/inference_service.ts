@@ -11,14 +11,26 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { ChatMessage, Usage } from "../../common/v1/common";
+import { Duration } from "../../../google/protobuf/duration";
+import { ChatMessage, Tool, ToolCall, Usage } from "../../common/v1/common";
+import {
+  Attempt,
+  FinishReason,
+  finishReasonFromJSON,
+  finishReasonToJSON,
+  ResponseFormat,
+  responseFormatFromJSON,
+  responseFormatToJSON,
+} from "./inference";
 
 export const protobufPackage = "keel.inference.v1";
 
@@ -32,6 +44,35 @@ export interface CompleteRequest {
   model: string;
   /** The most output tokens to generate; 0 means the variant's default. */
   maxTokens: number;
+  /** Sampling temperature, 0 to 2; unset means the provider's default. */
+  temperature?:
+    | number
+    | undefined;
+  /** Nucleus sampling, 0 to 1; unset means the provider's default. */
+  topP?:
+    | number
+    | undefined;
+  /** Up to 4 sequences that end the answer. */
+  stop: string[];
+  responseFormat: ResponseFormat;
+  /** The caller's labels, carried to the event (at most 32, keys and values at most 256 characters). */
+  tags: { [key: string]: string };
+  /** Groups the inferences of one multi-step task, for feedback on the whole. */
+  episodeId: string;
+  /**
+   * A repeat with the same key, by the same tenant, within the idempotency window returns the
+   * first request's inference and result, billed once.
+   */
+  idempotencyKey: string;
+  /** Tools the model may call (the model needs the `tools` capability). */
+  tools: Tool[];
+  /** `auto` (or empty), `none`, `required`, or the name of one of `tools`. */
+  toolChoice: string;
+}
+
+export interface CompleteRequest_TagsEntry {
+  key: string;
+  value: string;
 }
 
 export interface CompleteResponse {
@@ -43,10 +84,84 @@ export interface CompleteResponse {
   costNanoUsd: bigint;
   functionName: string;
   variantName: string;
+  finishReason: FinishReason;
+  toolCalls: ToolCall[];
+  /** Every try of the chain, as it ran: model, outcome, latency, usage. */
+  attempts: Attempt[];
+  /** True when this is the stored result of an earlier request with the same idempotency key. */
+  idempotentReplay: boolean;
+}
+
+/** The same fields, with the same meaning, as CompleteRequest. */
+export interface StreamRequest {
+  functionName: string;
+  messages: ChatMessage[];
+  model: string;
+  maxTokens: number;
+  temperature?: number | undefined;
+  topP?: number | undefined;
+  stop: string[];
+  responseFormat: ResponseFormat;
+  tags: { [key: string]: string };
+  episodeId: string;
+  idempotencyKey: string;
+  tools: Tool[];
+  toolChoice: string;
+}
+
+export interface StreamRequest_TagsEntry {
+  key: string;
+  value: string;
+}
+
+export interface StreamResponse {
+  inferenceId: string;
+  /** Text or a tool call, as it arrives. */
+  delta?:
+    | StreamDelta
+    | undefined;
+  /** The last message of a stream that succeeded. */
+  end?: StreamEnd | undefined;
+}
+
+/** A piece of the answer. */
+export interface StreamDelta {
+  /** The next piece of text. */
+  text: string;
+  /** A tool call, sent whole once its arguments are complete. */
+  toolCall: ToolCall | undefined;
+}
+
+/** The summary of a streamed answer, sent after its InferenceCompleted has left the process. */
+export interface StreamEnd {
+  model: string;
+  usage: Usage | undefined;
+  costNanoUsd: bigint;
+  functionName: string;
+  variantName: string;
+  finishReason: FinishReason;
+  toolCalls: ToolCall[];
+  attempts: Attempt[];
+  timeToFirstToken: Duration | undefined;
+  idempotentReplay: boolean;
 }
 
 function createBaseCompleteRequest(): CompleteRequest {
-  return { functionName: "", messages: [], model: "", maxTokens: 0 };
+  return {
+    functionName: "",
+    messages: [],
+    model: "",
+    maxTokens: 0,
+    temperature: undefined,
+    topP: undefined,
+    stop: [],
+    responseFormat: 0,
+    tags: {},
+    episodeId: "",
+    idempotencyKey: "",
+    tools: [],
+    toolChoice: "",
+  };
 }
 
 export const CompleteRequest: MessageFns<CompleteRequest> = {
@@ -62,6 +177,33 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     }
     if (message.maxTokens !== 0) {
       writer.uint32(32).int32(message.maxTokens);
+    }
+    if (message.temperature !== undefined) {
+      writer.uint32(45).float(message.temperature);
+    }
+    if (message.topP !== undefined) {
+      writer.uint32(53).float(message.topP);
+    }
+    for (const v of message.stop) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.responseFormat !== 0) {
+      writer.uint32(64).int32(message.responseFormat);
+    }
+    globalThis.Object.entries(message.tags).forEach(([key, value]: [string, string]) => {
+      CompleteRequest_TagsEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
+    if (message.episodeId !== "") {
+      writer.uint32(82).string(message.episodeId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(90).string(message.idempotencyKey);
+    }
+    for (const v of message.tools) {
+      Tool.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.toolChoice !== "") {
+      writer.uint32(106).string(message.toolChoice);
     }
     return writer;
   },
@@ -111,6 +253,81 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
             message.maxTokens = reader.int32();
             continue;
           }
+          case 5: {
+            if (tag !== 45) {
+              break;
+            }
+
+            message.temperature = reader.float();
+            continue;
+          }
+          case 6: {
+            if (tag !== 53) {
+              break;
+            }
+
+            message.topP = reader.float();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.stop.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.responseFormat = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            const entry9 = CompleteRequest_TagsEntry.decode(reader, reader.uint32());
+            if (entry9.value !== undefined) {
+              message.tags[entry9.key] = entry9.value;
+            }
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.episodeId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.tools.push(Tool.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.toolChoice = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -139,6 +356,52 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
         : isSet(object.max_tokens)
         ? globalThis.Number(object.max_tokens)
         : 0,
+      temperature: isSet(object.temperature) ? globalThis.Number(object.temperature) : undefined,
+      topP: isSet(object.topP)
+        ? globalThis.Number(object.topP)
+        : isSet(object.top_p)
+        ? globalThis.Number(object.top_p)
+        : undefined,
+      stop: globalThis.Array.isArray(object?.stop)
+        ? object.stop.map((e: any) => globalThis.String(e))
+        : [],
+      responseFormat: isSet(object.responseFormat)
+        ? responseFormatFromJSON(object.responseFormat)
+        : isSet(object.response_format)
+        ? responseFormatFromJSON(object.response_format)
+        : 0,
+      tags: isObject(object.tags)
+        ? (globalThis.Object.entries(object.tags) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      episodeId: isSet(object.episodeId)
+        ? globalThis.String(object.episodeId)
+        : isSet(object.episode_id)
+        ? globalThis.String(object.episode_id)
+        : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      tools: globalThis.Array.isArray(object?.tools)
+        ? object.tools.map((e: any) => Tool.fromJSON(e))
+        : [],
+      toolChoice: isSet(object.toolChoice)
+        ? globalThis.String(object.toolChoice)
+        : isSet(object.tool_choice)
+        ? globalThis.String(object.tool_choice)
+        : "",
     };
   },
 
@@ -156,6 +419,39 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     if (message.maxTokens !== 0) {
       obj.maxTokens = Math.round(message.maxTokens);
     }
+    if (message.temperature !== undefined) {
+      obj.temperature = floatToJson(message.temperature);
+    }
+    if (message.topP !== undefined) {
+      obj.topP = floatToJson(message.topP);
+    }
+    if (message.stop?.length) {
+      obj.stop = message.stop;
+    }
+    if (message.responseFormat !== 0) {
+      obj.responseFormat = responseFormatToJSON(message.responseFormat);
+    }
+    if (message.tags) {
+      const entries = globalThis.Object.entries(message.tags) as [string, string][];
+      if (entries.length > 0) {
+        obj.tags = {};
+        entries.forEach(([k, v]) => {
+          obj.tags[k] = v;
+        });
+      }
+    }
+    if (message.episodeId !== "") {
+      obj.episodeId = message.episodeId;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.tools?.length) {
+      obj.tools = message.tools.map((e) => Tool.toJSON(e));
+    }
+    if (message.toolChoice !== "") {
+      obj.toolChoice = message.toolChoice;
+    }
     return obj;
   },
 
@@ -168,12 +464,126 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     message.messages = object.messages?.map((e) => ChatMessage.fromPartial(e)) || [];
     message.model = object.model ?? "";
     message.maxTokens = object.maxTokens ?? 0;
+    message.temperature = object.temperature ?? undefined;
+    message.topP = object.topP ?? undefined;
+    message.stop = object.stop?.map((e) => e) || [];
+    message.responseFormat = object.responseFormat ?? 0;
+    message.tags = (globalThis.Object.entries(object.tags ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.episodeId = object.episodeId ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.tools = object.tools?.map((e) => Tool.fromPartial(e)) || [];
+    message.toolChoice = object.toolChoice ?? "";
+    return message;
+  },
+};
+
+function createBaseCompleteRequest_TagsEntry(): CompleteRequest_TagsEntry {
+  return { key: "", value: "" };
+}
+
+export const CompleteRequest_TagsEntry: MessageFns<CompleteRequest_TagsEntry> = {
+  encode(message: CompleteRequest_TagsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteRequest_TagsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteRequest_TagsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompleteRequest_TagsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: CompleteRequest_TagsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CompleteRequest_TagsEntry>, I>>(base?: I): CompleteRequest_TagsEntry {
+    return CompleteRequest_TagsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CompleteRequest_TagsEntry>, I>>(object: I): CompleteRequest_TagsEntry {
+    const message = createBaseCompleteRequest_TagsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
 
 function createBaseCompleteResponse(): CompleteResponse {
-  return { inferenceId: "", text: "", model: "", usage: undefined, costNanoUsd: 0n, functionName: "", variantName: "" };
+  return {
+    inferenceId: "",
+    text: "",
+    model: "",
+    usage: undefined,
+    costNanoUsd: 0n,
+    functionName: "",
+    variantName: "",
+    finishReason: 0,
+    toolCalls: [],
+    attempts: [],
+    idempotentReplay: false,
+  };
 }
 
 export const CompleteResponse: MessageFns<CompleteResponse> = {
@@ -201,6 +611,18 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
     }
     if (message.variantName !== "") {
       writer.uint32(58).string(message.variantName);
+    }
+    if (message.finishReason !== 0) {
+      writer.uint32(64).int32(message.finishReason);
+    }
+    for (const v of message.toolCalls) {
+      ToolCall.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.attempts) {
+      Attempt.encode(v!, writer.uint32(82).fork()).join();
+    }
+    if (message.idempotentReplay !== false) {
+      writer.uint32(88).bool(message.idempotentReplay);
     }
     return writer;
   },
@@ -274,6 +696,38 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
             message.variantName = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.finishReason = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.toolCalls.push(ToolCall.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.attempts.push(Attempt.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.idempotentReplay = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -311,6 +765,22 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
         : isSet(object.variant_name)
         ? globalThis.String(object.variant_name)
         : "",
+      finishReason: isSet(object.finishReason)
+        ? finishReasonFromJSON(object.finishReason)
+        : isSet(object.finish_reason)
+        ? finishReasonFromJSON(object.finish_reason)
+        : 0,
+      toolCalls: globalThis.Array.isArray(object?.toolCalls)
+        ? object.toolCalls.map((e: any) => ToolCall.fromJSON(e))
+        : globalThis.Array.isArray(object?.tool_calls)
+        ? object.tool_calls.map((e: any) => ToolCall.fromJSON(e))
+        : [],
+      attempts: globalThis.Array.isArray(object?.attempts) ? object.attempts.map((e: any) => Attempt.fromJSON(e)) : [],
+      idempotentReplay: isSet(object.idempotentReplay)
+        ? globalThis.Boolean(object.idempotentReplay)
+        : isSet(object.idempotent_replay)
+        ? globalThis.Boolean(object.idempotent_replay)
+        : false,
     };
   },
 
@@ -337,6 +807,18 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
     if (message.variantName !== "") {
       obj.variantName = message.variantName;
     }
+    if (message.finishReason !== 0) {
+      obj.finishReason = finishReasonToJSON(message.finishReason);
+    }
+    if (message.toolCalls?.length) {
+      obj.toolCalls = message.toolCalls.map((e) => ToolCall.toJSON(e));
+    }
+    if (message.attempts?.length) {
+      obj.attempts = message.attempts.map((e) => Attempt.toJSON(e));
+    }
+    if (message.idempotentReplay !== false) {
+      obj.idempotentReplay = message.idempotentReplay;
+    }
     return obj;
   },
 
@@ -354,6 +836,893 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
       : 0n;
     message.functionName = object.functionName ?? "";
     message.variantName = object.variantName ?? "";
+    message.finishReason = object.finishReason ?? 0;
+    message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
+    message.attempts = object.attempts?.map((e) => Attempt.fromPartial(e)) || [];
+    message.idempotentReplay = object.idempotentReplay ?? false;
+    return message;
+  },
+};
+
+function createBaseStreamRequest(): StreamRequest {
+  return {
+    functionName: "",
+    messages: [],
+    model: "",
+    maxTokens: 0,
+    temperature: undefined,
+    topP: undefined,
+    stop: [],
+    responseFormat: 0,
+    tags: {},
+    episodeId: "",
+    idempotencyKey: "",
+    tools: [],
+    toolChoice: "",
+  };
+}
+
+export const StreamRequest: MessageFns<StreamRequest> = {
+  encode(message: StreamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.functionName !== "") {
+      writer.uint32(10).string(message.functionName);
+    }
+    for (const v of message.messages) {
+      ChatMessage.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.model !== "") {
+      writer.uint32(26).string(message.model);
+    }
+    if (message.maxTokens !== 0) {
+      writer.uint32(32).int32(message.maxTokens);
+    }
+    if (message.temperature !== undefined) {
+      writer.uint32(45).float(message.temperature);
+    }
+    if (message.topP !== undefined) {
+      writer.uint32(53).float(message.topP);
+    }
+    for (const v of message.stop) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.responseFormat !== 0) {
+      writer.uint32(64).int32(message.responseFormat);
+    }
+    globalThis.Object.entries(message.tags).forEach(([key, value]: [string, string]) => {
+      StreamRequest_TagsEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
+    if (message.episodeId !== "") {
+      writer.uint32(82).string(message.episodeId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(90).string(message.idempotencyKey);
+    }
+    for (const v of message.tools) {
+      Tool.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.toolChoice !== "") {
+      writer.uint32(106).string(message.toolChoice);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.functionName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.messages.push(ChatMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxTokens = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 45) {
+              break;
+            }
+
+            message.temperature = reader.float();
+            continue;
+          }
+          case 6: {
+            if (tag !== 53) {
+              break;
+            }
+
+            message.topP = reader.float();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.stop.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.responseFormat = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            const entry9 = StreamRequest_TagsEntry.decode(reader, reader.uint32());
+            if (entry9.value !== undefined) {
+              message.tags[entry9.key] = entry9.value;
+            }
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.episodeId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.tools.push(Tool.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.toolChoice = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamRequest {
+    return {
+      functionName: isSet(object.functionName)
+        ? globalThis.String(object.functionName)
+        : isSet(object.function_name)
+        ? globalThis.String(object.function_name)
+        : "",
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => ChatMessage.fromJSON(e))
+        : [],
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      maxTokens: isSet(object.maxTokens)
+        ? globalThis.Number(object.maxTokens)
+        : isSet(object.max_tokens)
+        ? globalThis.Number(object.max_tokens)
+        : 0,
+      temperature: isSet(object.temperature) ? globalThis.Number(object.temperature) : undefined,
+      topP: isSet(object.topP)
+        ? globalThis.Number(object.topP)
+        : isSet(object.top_p)
+        ? globalThis.Number(object.top_p)
+        : undefined,
+      stop: globalThis.Array.isArray(object?.stop)
+        ? object.stop.map((e: any) => globalThis.String(e))
+        : [],
+      responseFormat: isSet(object.responseFormat)
+        ? responseFormatFromJSON(object.responseFormat)
+        : isSet(object.response_format)
+        ? responseFormatFromJSON(object.response_format)
+        : 0,
+      tags: isObject(object.tags)
+        ? (globalThis.Object.entries(object.tags) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      episodeId: isSet(object.episodeId)
+        ? globalThis.String(object.episodeId)
+        : isSet(object.episode_id)
+        ? globalThis.String(object.episode_id)
+        : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      tools: globalThis.Array.isArray(object?.tools)
+        ? object.tools.map((e: any) => Tool.fromJSON(e))
+        : [],
+      toolChoice: isSet(object.toolChoice)
+        ? globalThis.String(object.toolChoice)
+        : isSet(object.tool_choice)
+        ? globalThis.String(object.tool_choice)
+        : "",
+    };
+  },
+
+  toJSON(message: StreamRequest): unknown {
+    const obj: any = {};
+    if (message.functionName !== "") {
+      obj.functionName = message.functionName;
+    }
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => ChatMessage.toJSON(e));
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.maxTokens !== 0) {
+      obj.maxTokens = Math.round(message.maxTokens);
+    }
+    if (message.temperature !== undefined) {
+      obj.temperature = floatToJson(message.temperature);
+    }
+    if (message.topP !== undefined) {
+      obj.topP = floatToJson(message.topP);
+    }
+    if (message.stop?.length) {
+      obj.stop = message.stop;
+    }
+    if (message.responseFormat !== 0) {
+      obj.responseFormat = responseFormatToJSON(message.responseFormat);
+    }
+    if (message.tags) {
+      const entries = globalThis.Object.entries(message.tags) as [string, string][];
+      if (entries.length > 0) {
+        obj.tags = {};
+        entries.forEach(([k, v]) => {
+          obj.tags[k] = v;
+        });
+      }
+    }
+    if (message.episodeId !== "") {
+      obj.episodeId = message.episodeId;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.tools?.length) {
+      obj.tools = message.tools.map((e) => Tool.toJSON(e));
+    }
+    if (message.toolChoice !== "") {
+      obj.toolChoice = message.toolChoice;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamRequest>, I>>(base?: I): StreamRequest {
+    return StreamRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamRequest>, I>>(object: I): StreamRequest {
+    const message = createBaseStreamRequest();
+    message.functionName = object.functionName ?? "";
+    message.messages = object.messages?.map((e) => ChatMessage.fromPartial(e)) || [];
+    message.model = object.model ?? "";
+    message.maxTokens = object.maxTokens ?? 0;
+    message.temperature = object.temperature ?? undefined;
+    message.topP = object.topP ?? undefined;
+    message.stop = object.stop?.map((e) => e) || [];
+    message.responseFormat = object.responseFormat ?? 0;
+    message.tags = (globalThis.Object.entries(object.tags ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.episodeId = object.episodeId ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.tools = object.tools?.map((e) => Tool.fromPartial(e)) || [];
+    message.toolChoice = object.toolChoice ?? "";
+    return message;
+  },
+};
+
+function createBaseStreamRequest_TagsEntry(): StreamRequest_TagsEntry {
+  return { key: "", value: "" };
+}
+
+export const StreamRequest_TagsEntry: MessageFns<StreamRequest_TagsEntry> = {
+  encode(message: StreamRequest_TagsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamRequest_TagsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamRequest_TagsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamRequest_TagsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: StreamRequest_TagsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamRequest_TagsEntry>, I>>(base?: I): StreamRequest_TagsEntry {
+    return StreamRequest_TagsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamRequest_TagsEntry>, I>>(object: I): StreamRequest_TagsEntry {
+    const message = createBaseStreamRequest_TagsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseStreamResponse(): StreamResponse {
+  return { inferenceId: "", delta: undefined, end: undefined };
+}
+
+export const StreamResponse: MessageFns<StreamResponse> = {
+  encode(message: StreamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inferenceId !== "") {
+      writer.uint32(10).string(message.inferenceId);
+    }
+    if (message.delta !== undefined) {
+      StreamDelta.encode(message.delta, writer.uint32(18).fork()).join();
+    }
+    if (message.end !== undefined) {
+      StreamEnd.encode(message.end, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inferenceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.delta = StreamDelta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.end = StreamEnd.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamResponse {
+    return {
+      inferenceId: isSet(object.inferenceId)
+        ? globalThis.String(object.inferenceId)
+        : isSet(object.inference_id)
+        ? globalThis.String(object.inference_id)
+        : "",
+      delta: isSet(object.delta) ? StreamDelta.fromJSON(object.delta) : undefined,
+      end: isSet(object.end) ? StreamEnd.fromJSON(object.end) : undefined,
+    };
+  },
+
+  toJSON(message: StreamResponse): unknown {
+    const obj: any = {};
+    if (message.inferenceId !== "") {
+      obj.inferenceId = message.inferenceId;
+    }
+    if (message.delta !== undefined) {
+      obj.delta = StreamDelta.toJSON(message.delta);
+    }
+    if (message.end !== undefined) {
+      obj.end = StreamEnd.toJSON(message.end);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamResponse>, I>>(base?: I): StreamResponse {
+    return StreamResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamResponse>, I>>(object: I): StreamResponse {
+    const message = createBaseStreamResponse();
+    message.inferenceId = object.inferenceId ?? "";
+    message.delta = (object.delta !== undefined && object.delta !== null)
+      ? StreamDelta.fromPartial(object.delta)
+      : undefined;
+    message.end = (object.end !== undefined && object.end !== null) ? StreamEnd.fromPartial(object.end) : undefined;
+    return message;
+  },
+};
+
+function createBaseStreamDelta(): StreamDelta {
+  return { text: "", toolCall: undefined };
+}
+
+export const StreamDelta: MessageFns<StreamDelta> = {
+  encode(message: StreamDelta, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.text !== "") {
+      writer.uint32(10).string(message.text);
+    }
+    if (message.toolCall !== undefined) {
+      ToolCall.encode(message.toolCall, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamDelta {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamDelta();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.toolCall = ToolCall.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamDelta {
+    return {
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      toolCall: isSet(object.toolCall)
+        ? ToolCall.fromJSON(object.toolCall)
+        : isSet(object.tool_call)
+        ? ToolCall.fromJSON(object.tool_call)
+        : undefined,
+    };
+  },
+
+  toJSON(message: StreamDelta): unknown {
+    const obj: any = {};
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.toolCall !== undefined) {
+      obj.toolCall = ToolCall.toJSON(message.toolCall);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamDelta>, I>>(base?: I): StreamDelta {
+    return StreamDelta.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamDelta>, I>>(object: I): StreamDelta {
+    const message = createBaseStreamDelta();
+    message.text = object.text ?? "";
+    message.toolCall = (object.toolCall !== undefined && object.toolCall !== null)
+      ? ToolCall.fromPartial(object.toolCall)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseStreamEnd(): StreamEnd {
+  return {
+    model: "",
+    usage: undefined,
+    costNanoUsd: 0n,
+    functionName: "",
+    variantName: "",
+    finishReason: 0,
+    toolCalls: [],
+    attempts: [],
+    timeToFirstToken: undefined,
+    idempotentReplay: false,
+  };
+}
+
+export const StreamEnd: MessageFns<StreamEnd> = {
+  encode(message: StreamEnd, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.usage !== undefined) {
+      Usage.encode(message.usage, writer.uint32(18).fork()).join();
+    }
+    if (message.costNanoUsd !== 0n) {
+      if (BigInt.asIntN(64, message.costNanoUsd) !== message.costNanoUsd) {
+        throw new globalThis.Error("value provided for field message.costNanoUsd of type int64 too large");
+      }
+      writer.uint32(24).int64(message.costNanoUsd);
+    }
+    if (message.functionName !== "") {
+      writer.uint32(34).string(message.functionName);
+    }
+    if (message.variantName !== "") {
+      writer.uint32(42).string(message.variantName);
+    }
+    if (message.finishReason !== 0) {
+      writer.uint32(48).int32(message.finishReason);
+    }
+    for (const v of message.toolCalls) {
+      ToolCall.encode(v!, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.attempts) {
+      Attempt.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.timeToFirstToken !== undefined) {
+      Duration.encode(message.timeToFirstToken, writer.uint32(74).fork()).join();
+    }
+    if (message.idempotentReplay !== false) {
+      writer.uint32(80).bool(message.idempotentReplay);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamEnd {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamEnd();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.usage = Usage.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.costNanoUsd = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.functionName = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.variantName = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.finishReason = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.toolCalls.push(ToolCall.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.attempts.push(Attempt.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.timeToFirstToken = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.idempotentReplay = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamEnd {
+    return {
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      usage: isSet(object.usage) ? Usage.fromJSON(object.usage) : undefined,
+      costNanoUsd: isSet(object.costNanoUsd)
+        ? BigInt(object.costNanoUsd)
+        : isSet(object.cost_nano_usd)
+        ? BigInt(object.cost_nano_usd)
+        : 0n,
+      functionName: isSet(object.functionName)
+        ? globalThis.String(object.functionName)
+        : isSet(object.function_name)
+        ? globalThis.String(object.function_name)
+        : "",
+      variantName: isSet(object.variantName)
+        ? globalThis.String(object.variantName)
+        : isSet(object.variant_name)
+        ? globalThis.String(object.variant_name)
+        : "",
+      finishReason: isSet(object.finishReason)
+        ? finishReasonFromJSON(object.finishReason)
+        : isSet(object.finish_reason)
+        ? finishReasonFromJSON(object.finish_reason)
+        : 0,
+      toolCalls: globalThis.Array.isArray(object?.toolCalls)
+        ? object.toolCalls.map((e: any) => ToolCall.fromJSON(e))
+        : globalThis.Array.isArray(object?.tool_calls)
+        ? object.tool_calls.map((e: any) => ToolCall.fromJSON(e))
+        : [],
+      attempts: globalThis.Array.isArray(object?.attempts)
+        ? object.attempts.map((e: any) => Attempt.fromJSON(e))
+        : [],
+      timeToFirstToken: isSet(object.timeToFirstToken)
+        ? Duration.fromJSON(object.timeToFirstToken)
+        : isSet(object.time_to_first_token)
+        ? Duration.fromJSON(object.time_to_first_token)
+        : undefined,
+      idempotentReplay: isSet(object.idempotentReplay)
+        ? globalThis.Boolean(object.idempotentReplay)
+        : isSet(object.idempotent_replay)
+        ? globalThis.Boolean(object.idempotent_replay)
+        : false,
+    };
+  },
+
+  toJSON(message: StreamEnd): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.usage !== undefined) {
+      obj.usage = Usage.toJSON(message.usage);
+    }
+    if (message.costNanoUsd !== 0n) {
+      obj.costNanoUsd = message.costNanoUsd.toString();
+    }
+    if (message.functionName !== "") {
+      obj.functionName = message.functionName;
+    }
+    if (message.variantName !== "") {
+      obj.variantName = message.variantName;
+    }
+    if (message.finishReason !== 0) {
+      obj.finishReason = finishReasonToJSON(message.finishReason);
+    }
+    if (message.toolCalls?.length) {
+      obj.toolCalls = message.toolCalls.map((e) => ToolCall.toJSON(e));
+    }
+    if (message.attempts?.length) {
+      obj.attempts = message.attempts.map((e) => Attempt.toJSON(e));
+    }
+    if (message.timeToFirstToken !== undefined) {
+      obj.timeToFirstToken = Duration.toJSON(message.timeToFirstToken);
+    }
+    if (message.idempotentReplay !== false) {
+      obj.idempotentReplay = message.idempotentReplay;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamEnd>, I>>(base?: I): StreamEnd {
+    return StreamEnd.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamEnd>, I>>(object: I): StreamEnd {
+    const message = createBaseStreamEnd();
+    message.model = object.model ?? "";
+    message.usage = (object.usage !== undefined && object.usage !== null) ? Usage.fromPartial(object.usage) : undefined;
+    message.costNanoUsd = (object.costNanoUsd !== undefined && object.costNanoUsd !== null)
+      ? BigInt(object.costNanoUsd)
+      : 0n;
+    message.functionName = object.functionName ?? "";
+    message.variantName = object.variantName ?? "";
+    message.finishReason = object.finishReason ?? 0;
+    message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
+    message.attempts = object.attempts?.map((e) => Attempt.fromPartial(e)) || [];
+    message.timeToFirstToken = (object.timeToFirstToken !== undefined && object.timeToFirstToken !== null)
+      ? Duration.fromPartial(object.timeToFirstToken)
+      : undefined;
+    message.idempotentReplay = object.idempotentReplay ?? false;
     return message;
   },
 };
@@ -371,11 +1740,29 @@ export const InferenceServiceService = {
     responseSerialize: (value: CompleteResponse): Buffer => Buffer.from(CompleteResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CompleteResponse => CompleteResponse.decode(value),
   },
+  /**
+   * Answers one request as it is generated: text deltas, then one final message with the
+   * served model, usage and cost. Every message carries the inference id.
+   */
+  stream: {
+    path: "/keel.inference.v1.InferenceService/Stream" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: StreamRequest): Buffer => Buffer.from(StreamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StreamRequest => StreamRequest.decode(value),
+    responseSerialize: (value: StreamResponse): Buffer => Buffer.from(StreamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StreamResponse => StreamResponse.decode(value),
+  },
 } as const;
 
 export interface InferenceServiceServer extends UntypedServiceImplementation {
   /** Answers one request through the function's routed model chain. */
   complete: handleUnaryCall<CompleteRequest, CompleteResponse>;
+  /**
+   * Answers one request as it is generated: text deltas, then one final message with the
+   * served model, usage and cost. Every message carries the inference id.
+   */
+  stream: handleServerStreamingCall<StreamRequest, StreamResponse>;
 }
 
 export interface InferenceServiceClient extends Client {
@@ -395,6 +1782,16 @@ export interface InferenceServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CompleteResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Answers one request as it is generated: text deltas, then one final message with the
+   * served model, usage and cost. Every message carries the inference id.
+   */
+  stream(request: StreamRequest, options?: Partial<CallOptions>): ClientReadableStream<StreamResponse>;
+  stream(
+    request: StreamRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<StreamResponse>;
 }
 
 export const InferenceServiceClient = makeGenericClientConstructor(
@@ -405,6 +1802,10 @@ export const InferenceServiceClient = makeGenericClientConstructor(
   service: typeof InferenceServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
@@ -417,6 +1818,10 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -64,6 +64,55 @@ export function apiKeyScopeToJSON(object: ApiKeyScope): string {
   }
 }
 
+/** The wire format a provider speaks. */
+export enum ProviderKind {
+  PROVIDER_KIND_UNSPECIFIED = 0,
+  /** PROVIDER_KIND_SIM - Keel's simulated model, served in-process; needs no configuration. */
+  PROVIDER_KIND_SIM = 1,
+  /** PROVIDER_KIND_OPENAI_COMPATIBLE - OpenAI's chat completions API, as OpenAI, vLLM, Ollama, llama.cpp, Together, Groq serve it. */
+  PROVIDER_KIND_OPENAI_COMPATIBLE = 2,
+  /** PROVIDER_KIND_ANTHROPIC - Anthropic's Messages API. */
+  PROVIDER_KIND_ANTHROPIC = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function providerKindFromJSON(object: any): ProviderKind {
+  switch (object) {
+    case 0:
+    case "PROVIDER_KIND_UNSPECIFIED":
+      return ProviderKind.PROVIDER_KIND_UNSPECIFIED;
+    case 1:
+    case "PROVIDER_KIND_SIM":
+      return ProviderKind.PROVIDER_KIND_SIM;
+    case 2:
+    case "PROVIDER_KIND_OPENAI_COMPATIBLE":
+      return ProviderKind.PROVIDER_KIND_OPENAI_COMPATIBLE;
+    case 3:
+    case "PROVIDER_KIND_ANTHROPIC":
+      return ProviderKind.PROVIDER_KIND_ANTHROPIC;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ProviderKind.UNRECOGNIZED;
+  }
+}
+
+export function providerKindToJSON(object: ProviderKind): string {
+  switch (object) {
+    case ProviderKind.PROVIDER_KIND_UNSPECIFIED:
+      return "PROVIDER_KIND_UNSPECIFIED";
+    case ProviderKind.PROVIDER_KIND_SIM:
+      return "PROVIDER_KIND_SIM";
+    case ProviderKind.PROVIDER_KIND_OPENAI_COMPATIBLE:
+      return "PROVIDER_KIND_OPENAI_COMPATIBLE";
+    case ProviderKind.PROVIDER_KIND_ANTHROPIC:
+      return "PROVIDER_KIND_ANTHROPIC";
+    case ProviderKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** The size class of a model, used by tiered routing and budget downgrades. */
 export enum ModelTier {
   MODEL_TIER_UNSPECIFIED = 0,
@@ -129,6 +178,33 @@ export interface ApiKeyRecord {
   operator: boolean;
 }
 
+/**
+ * How inference reaches one provider. The secret itself is never stored or published: only
+ * where inference reads it from, in its own environment or file system.
+ */
+export interface Provider {
+  /** The name catalog models refer to in their `provider` field (`openai`, `anthropic`, `vllm-eu`). */
+  name: string;
+  kind: ProviderKind;
+  /** The API's base URL (`https://api.openai.com/v1`, `http://127.0.0.1:8000/v1`). */
+  baseUrl: string;
+  /**
+   * The environment variable of the inference process that holds the API key; empty with
+   * `secret_file` or for a provider that needs no key.
+   */
+  secretEnv: string;
+  /** A file, readable by the inference process, that holds the API key. */
+  secretFile: string;
+  /** Headers sent with every request (not for secrets: they are stored and published as given). */
+  defaultHeaders: { [key: string]: string };
+  updatedAt: Date | undefined;
+}
+
+export interface Provider_DefaultHeadersEntry {
+  key: string;
+  value: string;
+}
+
 /** Prices in nano-USD per million tokens. */
 export interface ModelPrice {
   inputNanoUsdPerMtok: bigint;
@@ -155,6 +231,7 @@ export interface Model {
    * no exact tokenizer exists and counts are estimated.
    */
   tokenizer: string;
+  /** What the model can do beyond plain chat: `streaming`, `tools`, `json_mode`, `vision`. */
   capabilities: string[];
 }
 
@@ -204,7 +281,11 @@ export interface TenantPolicy {
 export interface PolicySnapshot {
   catalog: ModelCatalog | undefined;
   tenants: TenantPolicy[];
-  publishedAt: Date | undefined;
+  publishedAt:
+    | Date
+    | undefined;
+  /** Every configured provider (sim is built in and needs none). */
+  providers: Provider[];
 }
 
 /** The hashed API keys published to the keys KV bucket. Its version is the KV revision. */
@@ -510,6 +591,315 @@ export const ApiKeyRecord: MessageFns<ApiKeyRecord> = {
     message.secretSha256 = object.secretSha256 ?? Buffer.alloc(0);
     message.scopes = object.scopes?.map((e) => e) || [];
     message.operator = object.operator ?? false;
+    return message;
+  },
+};
+
+function createBaseProvider(): Provider {
+  return { name: "", kind: 0, baseUrl: "", secretEnv: "", secretFile: "", defaultHeaders: {}, updatedAt: undefined };
+}
+
+export const Provider: MessageFns<Provider> = {
+  encode(message: Provider, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(16).int32(message.kind);
+    }
+    if (message.baseUrl !== "") {
+      writer.uint32(26).string(message.baseUrl);
+    }
+    if (message.secretEnv !== "") {
+      writer.uint32(34).string(message.secretEnv);
+    }
+    if (message.secretFile !== "") {
+      writer.uint32(42).string(message.secretFile);
+    }
+    globalThis.Object.entries(message.defaultHeaders).forEach(([key, value]: [string, string]) => {
+      Provider_DefaultHeadersEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Provider {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProvider();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.baseUrl = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.secretEnv = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.secretFile = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = Provider_DefaultHeadersEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.defaultHeaders[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Provider {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      kind: isSet(object.kind) ? providerKindFromJSON(object.kind) : 0,
+      baseUrl: isSet(object.baseUrl)
+        ? globalThis.String(object.baseUrl)
+        : isSet(object.base_url)
+        ? globalThis.String(object.base_url)
+        : "",
+      secretEnv: isSet(object.secretEnv)
+        ? globalThis.String(object.secretEnv)
+        : isSet(object.secret_env)
+        ? globalThis.String(object.secret_env)
+        : "",
+      secretFile: isSet(object.secretFile)
+        ? globalThis.String(object.secretFile)
+        : isSet(object.secret_file)
+        ? globalThis.String(object.secret_file)
+        : "",
+      defaultHeaders: isObject(object.defaultHeaders)
+        ? (globalThis.Object.entries(object.defaultHeaders) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.default_headers)
+        ? (globalThis.Object.entries(object.default_headers) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Provider): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.kind !== 0) {
+      obj.kind = providerKindToJSON(message.kind);
+    }
+    if (message.baseUrl !== "") {
+      obj.baseUrl = message.baseUrl;
+    }
+    if (message.secretEnv !== "") {
+      obj.secretEnv = message.secretEnv;
+    }
+    if (message.secretFile !== "") {
+      obj.secretFile = message.secretFile;
+    }
+    if (message.defaultHeaders) {
+      const entries = globalThis.Object.entries(message.defaultHeaders) as [string, string][];
+      if (entries.length > 0) {
+        obj.defaultHeaders = {};
+        entries.forEach(([k, v]) => {
+          obj.defaultHeaders[k] = v;
+        });
+      }
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Provider>, I>>(base?: I): Provider {
+    return Provider.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Provider>, I>>(object: I): Provider {
+    const message = createBaseProvider();
+    message.name = object.name ?? "";
+    message.kind = object.kind ?? 0;
+    message.baseUrl = object.baseUrl ?? "";
+    message.secretEnv = object.secretEnv ?? "";
+    message.secretFile = object.secretFile ?? "";
+    message.defaultHeaders = (globalThis.Object.entries(object.defaultHeaders ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseProvider_DefaultHeadersEntry(): Provider_DefaultHeadersEntry {
+  return { key: "", value: "" };
+}
+
+export const Provider_DefaultHeadersEntry: MessageFns<Provider_DefaultHeadersEntry> = {
+  encode(message: Provider_DefaultHeadersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Provider_DefaultHeadersEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProvider_DefaultHeadersEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Provider_DefaultHeadersEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Provider_DefaultHeadersEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Provider_DefaultHeadersEntry>, I>>(base?: I): Provider_DefaultHeadersEntry {
+    return Provider_DefaultHeadersEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Provider_DefaultHeadersEntry>, I>>(object: I): Provider_DefaultHeadersEntry {
+    const message = createBaseProvider_DefaultHeadersEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -1500,7 +1890,7 @@ export const TenantPolicy: MessageFns<TenantPolicy> = {
 };
 
 function createBasePolicySnapshot(): PolicySnapshot {
-  return { catalog: undefined, tenants: [], publishedAt: undefined };
+  return { catalog: undefined, tenants: [], publishedAt: undefined, providers: [] };
 }
 
 export const PolicySnapshot: MessageFns<PolicySnapshot> = {
@@ -1513,6 +1903,9 @@ export const PolicySnapshot: MessageFns<PolicySnapshot> = {
     }
     if (message.publishedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.publishedAt), writer.uint32(26).fork()).join();
+    }
+    for (const v of message.providers) {
+      Provider.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1554,6 +1947,14 @@ export const PolicySnapshot: MessageFns<PolicySnapshot> = {
             message.publishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.providers.push(Provider.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1577,6 +1978,9 @@ export const PolicySnapshot: MessageFns<PolicySnapshot> = {
         : isSet(object.published_at)
         ? fromJsonTimestamp(object.published_at)
         : undefined,
+      providers: globalThis.Array.isArray(object?.providers)
+        ? object.providers.map((e: any) => Provider.fromJSON(e))
+        : [],
     };
   },
 
@@ -1591,6 +1995,9 @@ export const PolicySnapshot: MessageFns<PolicySnapshot> = {
     if (message.publishedAt !== undefined) {
       obj.publishedAt = message.publishedAt.toISOString();
     }
+    if (message.providers?.length) {
+      obj.providers = message.providers.map((e) => Provider.toJSON(e));
+    }
     return obj;
   },
 
@@ -1604,6 +2011,7 @@ export const PolicySnapshot: MessageFns<PolicySnapshot> = {
       : undefined;
     message.tenants = object.tenants?.map((e) => TenantPolicy.fromPartial(e)) || [];
     message.publishedAt = object.publishedAt ?? undefined;
+    message.providers = object.providers?.map((e) => Provider.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1944,6 +2352,10 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

@@ -24,7 +24,9 @@ import {
   apiKeyScopeFromJSON,
   apiKeyScopeToJSON,
   FunctionMessage,
+  Model,
   ModelCatalog,
+  Provider,
   RouteDecision,
   RoutingPolicy,
   Tenant,
@@ -111,6 +113,34 @@ export interface GetCatalogRequest {
 }
 
 export interface GetCatalogResponse {
+  catalog: ModelCatalog | undefined;
+}
+
+export interface PutProviderRequest {
+  provider: Provider | undefined;
+}
+
+export interface PutProviderResponse {
+  provider:
+    | Provider
+    | undefined;
+  /** The KV revision of the policy snapshot that holds the change. */
+  policyVersion: bigint;
+}
+
+export interface ListProvidersRequest {
+}
+
+export interface ListProvidersResponse {
+  providers: Provider[];
+}
+
+export interface PutModelRequest {
+  model: Model | undefined;
+}
+
+export interface PutModelResponse {
+  /** The catalog version that holds the model. */
   catalog: ModelCatalog | undefined;
 }
 
@@ -1261,6 +1291,430 @@ export const GetCatalogResponse: MessageFns<GetCatalogResponse> = {
   },
 };
 
+function createBasePutProviderRequest(): PutProviderRequest {
+  return { provider: undefined };
+}
+
+export const PutProviderRequest: MessageFns<PutProviderRequest> = {
+  encode(message: PutProviderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== undefined) {
+      Provider.encode(message.provider, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutProviderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutProviderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = Provider.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutProviderRequest {
+    return { provider: isSet(object.provider) ? Provider.fromJSON(object.provider) : undefined };
+  },
+
+  toJSON(message: PutProviderRequest): unknown {
+    const obj: any = {};
+    if (message.provider !== undefined) {
+      obj.provider = Provider.toJSON(message.provider);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PutProviderRequest>, I>>(base?: I): PutProviderRequest {
+    return PutProviderRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PutProviderRequest>, I>>(object: I): PutProviderRequest {
+    const message = createBasePutProviderRequest();
+    message.provider = (object.provider !== undefined && object.provider !== null)
+      ? Provider.fromPartial(object.provider)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePutProviderResponse(): PutProviderResponse {
+  return { provider: undefined, policyVersion: 0n };
+}
+
+export const PutProviderResponse: MessageFns<PutProviderResponse> = {
+  encode(message: PutProviderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== undefined) {
+      Provider.encode(message.provider, writer.uint32(10).fork()).join();
+    }
+    if (message.policyVersion !== 0n) {
+      if (BigInt.asIntN(64, message.policyVersion) !== message.policyVersion) {
+        throw new globalThis.Error("value provided for field message.policyVersion of type int64 too large");
+      }
+      writer.uint32(16).int64(message.policyVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutProviderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutProviderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = Provider.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.policyVersion = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutProviderResponse {
+    return {
+      provider: isSet(object.provider) ? Provider.fromJSON(object.provider) : undefined,
+      policyVersion: isSet(object.policyVersion)
+        ? BigInt(object.policyVersion)
+        : isSet(object.policy_version)
+        ? BigInt(object.policy_version)
+        : 0n,
+    };
+  },
+
+  toJSON(message: PutProviderResponse): unknown {
+    const obj: any = {};
+    if (message.provider !== undefined) {
+      obj.provider = Provider.toJSON(message.provider);
+    }
+    if (message.policyVersion !== 0n) {
+      obj.policyVersion = message.policyVersion.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PutProviderResponse>, I>>(base?: I): PutProviderResponse {
+    return PutProviderResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PutProviderResponse>, I>>(object: I): PutProviderResponse {
+    const message = createBasePutProviderResponse();
+    message.provider = (object.provider !== undefined && object.provider !== null)
+      ? Provider.fromPartial(object.provider)
+      : undefined;
+    message.policyVersion = (object.policyVersion !== undefined && object.policyVersion !== null)
+      ? BigInt(object.policyVersion)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseListProvidersRequest(): ListProvidersRequest {
+  return {};
+}
+
+export const ListProvidersRequest: MessageFns<ListProvidersRequest> = {
+  encode(_: ListProvidersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProvidersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProvidersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListProvidersRequest {
+    return {};
+  },
+
+  toJSON(_: ListProvidersRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListProvidersRequest>, I>>(base?: I): ListProvidersRequest {
+    return ListProvidersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListProvidersRequest>, I>>(_: I): ListProvidersRequest {
+    const message = createBaseListProvidersRequest();
+    return message;
+  },
+};
+
+function createBaseListProvidersResponse(): ListProvidersResponse {
+  return { providers: [] };
+}
+
+export const ListProvidersResponse: MessageFns<ListProvidersResponse> = {
+  encode(message: ListProvidersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.providers) {
+      Provider.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProvidersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProvidersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.providers.push(Provider.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListProvidersResponse {
+    return {
+      providers: globalThis.Array.isArray(object?.providers)
+        ? object.providers.map((e: any) => Provider.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListProvidersResponse): unknown {
+    const obj: any = {};
+    if (message.providers?.length) {
+      obj.providers = message.providers.map((e) => Provider.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListProvidersResponse>, I>>(base?: I): ListProvidersResponse {
+    return ListProvidersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListProvidersResponse>, I>>(object: I): ListProvidersResponse {
+    const message = createBaseListProvidersResponse();
+    message.providers = object.providers?.map((e) => Provider.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePutModelRequest(): PutModelRequest {
+  return { model: undefined };
+}
+
+export const PutModelRequest: MessageFns<PutModelRequest> = {
+  encode(message: PutModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== undefined) {
+      Model.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = Model.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutModelRequest {
+    return { model: isSet(object.model) ? Model.fromJSON(object.model) : undefined };
+  },
+
+  toJSON(message: PutModelRequest): unknown {
+    const obj: any = {};
+    if (message.model !== undefined) {
+      obj.model = Model.toJSON(message.model);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PutModelRequest>, I>>(base?: I): PutModelRequest {
+    return PutModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PutModelRequest>, I>>(object: I): PutModelRequest {
+    const message = createBasePutModelRequest();
+    message.model = (object.model !== undefined && object.model !== null) ? Model.fromPartial(object.model) : undefined;
+    return message;
+  },
+};
+
+function createBasePutModelResponse(): PutModelResponse {
+  return { catalog: undefined };
+}
+
+export const PutModelResponse: MessageFns<PutModelResponse> = {
+  encode(message: PutModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.catalog !== undefined) {
+      ModelCatalog.encode(message.catalog, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.catalog = ModelCatalog.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutModelResponse {
+    return { catalog: isSet(object.catalog) ? ModelCatalog.fromJSON(object.catalog) : undefined };
+  },
+
+  toJSON(message: PutModelResponse): unknown {
+    const obj: any = {};
+    if (message.catalog !== undefined) {
+      obj.catalog = ModelCatalog.toJSON(message.catalog);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PutModelResponse>, I>>(base?: I): PutModelResponse {
+    return PutModelResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PutModelResponse>, I>>(object: I): PutModelResponse {
+    const message = createBasePutModelResponse();
+    message.catalog = (object.catalog !== undefined && object.catalog !== null)
+      ? ModelCatalog.fromPartial(object.catalog)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * The control plane: tenants, keys, functions, the model catalog and routing decisions.
  * Writes need an `admin` key; an operator key may act on any tenant.
@@ -1330,6 +1784,40 @@ export const RouterServiceService = {
     responseSerialize: (value: GetCatalogResponse): Buffer => Buffer.from(GetCatalogResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCatalogResponse => GetCatalogResponse.decode(value),
   },
+  /** Creates or replaces a provider (operator only). */
+  putProvider: {
+    path: "/keel.router.v1.RouterService/PutProvider" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutProviderRequest): Buffer => Buffer.from(PutProviderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutProviderRequest => PutProviderRequest.decode(value),
+    responseSerialize: (value: PutProviderResponse): Buffer => Buffer.from(PutProviderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutProviderResponse => PutProviderResponse.decode(value),
+  },
+  /** Lists the configured providers (operator only). */
+  listProviders: {
+    path: "/keel.router.v1.RouterService/ListProviders" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListProvidersRequest): Buffer => Buffer.from(ListProvidersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListProvidersRequest => ListProvidersRequest.decode(value),
+    responseSerialize: (value: ListProvidersResponse): Buffer =>
+      Buffer.from(ListProvidersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListProvidersResponse => ListProvidersResponse.decode(value),
+  },
+  /**
+   * Adds or replaces a model of the catalog, publishing a new catalog version (operator only).
+   * Its provider must be configured.
+   */
+  putModel: {
+    path: "/keel.router.v1.RouterService/PutModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutModelRequest): Buffer => Buffer.from(PutModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutModelRequest => PutModelRequest.decode(value),
+    responseSerialize: (value: PutModelResponse): Buffer => Buffer.from(PutModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutModelResponse => PutModelResponse.decode(value),
+  },
 } as const;
 
 export interface RouterServiceServer extends UntypedServiceImplementation {
@@ -1345,6 +1833,15 @@ export interface RouterServiceServer extends UntypedServiceImplementation {
   route: handleUnaryCall<RouteRequest, RouteResponse>;
   /** Returns the current model catalog. */
   getCatalog: handleUnaryCall<GetCatalogRequest, GetCatalogResponse>;
+  /** Creates or replaces a provider (operator only). */
+  putProvider: handleUnaryCall<PutProviderRequest, PutProviderResponse>;
+  /** Lists the configured providers (operator only). */
+  listProviders: handleUnaryCall<ListProvidersRequest, ListProvidersResponse>;
+  /**
+   * Adds or replaces a model of the catalog, publishing a new catalog version (operator only).
+   * Its provider must be configured.
+   */
+  putModel: handleUnaryCall<PutModelRequest, PutModelResponse>;
 }
 
 export interface RouterServiceClient extends Client {
@@ -1443,6 +1940,57 @@ export interface RouterServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCatalogResponse) => void,
+  ): ClientUnaryCall;
+  /** Creates or replaces a provider (operator only). */
+  putProvider(
+    request: PutProviderRequest,
+    callback: (error: ServiceError | null, response: PutProviderResponse) => void,
+  ): ClientUnaryCall;
+  putProvider(
+    request: PutProviderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutProviderResponse) => void,
+  ): ClientUnaryCall;
+  putProvider(
+    request: PutProviderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutProviderResponse) => void,
+  ): ClientUnaryCall;
+  /** Lists the configured providers (operator only). */
+  listProviders(
+    request: ListProvidersRequest,
+    callback: (error: ServiceError | null, response: ListProvidersResponse) => void,
+  ): ClientUnaryCall;
+  listProviders(
+    request: ListProvidersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListProvidersResponse) => void,
+  ): ClientUnaryCall;
+  listProviders(
+    request: ListProvidersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListProvidersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Adds or replaces a model of the catalog, publishing a new catalog version (operator only).
+   * Its provider must be configured.
+   */
+  putModel(
+    request: PutModelRequest,
+    callback: (error: ServiceError | null, response: PutModelResponse) => void,
+  ): ClientUnaryCall;
+  putModel(
+    request: PutModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutModelResponse) => void,
+  ): ClientUnaryCall;
+  putModel(
+    request: PutModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutModelResponse) => void,
   ): ClientUnaryCall;
 }
 
