@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { cachedGoBinary, defaultCacheDir, run, type CacheOptions } from '@keel/go-tools';
-import { answersNats, startNatsServer } from '@keel/testing';
+import { answersNats, findOnPath, startNatsServer } from '@keel/testing';
 import { MongoClient } from 'mongodb';
 
 const FERRETDB = { name: 'ferretdb', version: 'v1.24.2', minGo: [1, 24] as [number, number] };
@@ -61,7 +61,7 @@ async function ensureNats(
     log('nats: using the server on 127.0.0.1:4222');
     return 'nats://127.0.0.1:4222';
   }
-  const binary = which('nats-server') ?? installNatsServer(log);
+  const binary = findOnPath('nats-server') ?? installNatsServer(log);
   log(`nats: starting ${binary} -js`);
   const nats = await startNatsServer({
     binary,
@@ -93,7 +93,7 @@ async function ensureMongo(
       `127.0.0.1:${port} is taken by something that does not answer as MongoDB; set MONGO_URL`,
     );
   }
-  const mongod = which('mongod');
+  const mongod = findOnPath('mongod');
   if (mongod) {
     const dbPath = path.join(dataDir, 'mongod');
     fs.mkdirSync(dbPath, { recursive: true });
@@ -107,7 +107,7 @@ async function ensureMongo(
       ),
     );
   } else {
-    const ferretdb = which('ferretdb') ?? buildFerretDb({ cacheDir, log });
+    const ferretdb = findOnPath('ferretdb') ?? buildFerretDb({ cacheDir, log });
     const stateDir = path.join(dataDir, 'ferretdb');
     fs.mkdirSync(stateDir, { recursive: true });
     log(`mongo: starting FerretDB (SQLite) on 127.0.0.1:${port}, data in ${stateDir}`);
@@ -179,7 +179,7 @@ function installNatsServer(log: (line: string) => void): string {
     spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
     if (!install()) throw new Error('could not install nats-server with apt-get');
   }
-  const binary = which('nats-server');
+  const binary = findOnPath('nats-server');
   if (!binary) throw new Error('nats-server was installed but is not on PATH');
   return binary;
 }
@@ -189,19 +189,6 @@ function makeWritable(dir: string): void {
     fs.chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
   }
   fs.chmodSync(dir, 0o755);
-}
-
-function which(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return null;
 }
 
 function launch(binary: string, args: string[], dataDir: string, name: string): ChildProcess {

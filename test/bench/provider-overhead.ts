@@ -12,7 +12,7 @@ import { common, inference, router } from '@keel/contracts';
 import OpenAI from 'openai';
 import { AnthropicProvider } from '../../services/inference/src/providers/anthropic/provider';
 import { OpenAiCompatibleProvider } from '../../services/inference/src/providers/openai-compatible/provider';
-import type { ProviderRequest } from '../../services/inference/src/providers/provider';
+import type { ProviderRequest } from '../../services/inference/src/domain/provider';
 
 const SECRET = 'sk-bench';
 const PROMPT = 'How does a keel keep a sailing boat upright?';

@@ -1,7 +1,7 @@
 import { builtinCatalog, costOf, findModel } from '@keel/catalog';
 import { common, durationToMs, inference, router } from '@keel/contracts';
 import { CancelledError, DeadlineExceededError } from '@keel/errors';
-import { type ProviderChunk, ProviderError, type ProviderResponse } from '../providers/provider';
+import { type ProviderChunk, ProviderError, type ProviderResponse } from './provider';
 import {
   NotSentError,
   attemptOf,

@@ -4,7 +4,7 @@
 import { costOf, isBilled } from '@keel/catalog';
 import { common, durationFromMs, inference, type router } from '@keel/contracts';
 import { CancelledError, DeadlineExceededError, InvalidArgumentError } from '@keel/errors';
-import { ProviderError, type ProviderChunk, type ProviderResponse } from '../providers/provider';
+import { ProviderError, type ProviderChunk, type ProviderResponse } from './provider';
 
 const { INFERENCE_STATUS_OK: OK, INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
 

@@ -2,7 +2,7 @@
 // names the field at fault and what it may be.
 import { inference } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
-import type { ProviderRequest } from '../providers/provider';
+import type { ProviderRequest } from './provider';
 import { parsedJson } from './validate';
 
 /** The parameters Complete and Stream share (their requests carry the same fields). */

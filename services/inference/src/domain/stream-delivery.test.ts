@@ -1,5 +1,5 @@
 import { common, inference, router } from '@keel/contracts';
-import { ProviderError, type ProviderChunk } from '../providers/provider';
+import { ProviderError, type ProviderChunk } from './provider';
 import { type Delta, deliverChunks, deliveredUsage } from './stream-delivery';
 
 const { FINISH_REASON_STOP: STOP } = inference.FinishReason;

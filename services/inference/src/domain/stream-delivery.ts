@@ -3,7 +3,7 @@
 // recorded and billed for what it generated.
 import { countChatTokens, countTokens } from '@keel/catalog';
 import { common, inference, type router } from '@keel/contracts';
-import { ProviderError, type ProviderChunk } from '../providers/provider';
+import { ProviderError, type ProviderChunk } from './provider';
 import {
   type ChainOutcome,
   type OpenedStream,

@@ -13,7 +13,7 @@ import {
   ProviderError,
   type ProviderRequest,
   type ProviderResponse,
-} from './provider';
+} from '../domain/provider';
 import { ResilientProviders } from './resilience';
 
 const exporter = new InMemorySpanExporter();

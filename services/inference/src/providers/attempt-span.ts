@@ -14,7 +14,7 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_CHAT,
 } from '@keel/telemetry';
 import { type Span, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import { ProviderError } from './provider';
+import { ProviderError } from '../domain/provider';
 
 /** The span event of a streamed try's first chunk: its time less the span's start is the TTFT. */
 export const FIRST_CHUNK_EVENT = 'gen_ai.first_chunk';

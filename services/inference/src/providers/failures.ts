@@ -4,7 +4,7 @@
 // provider echo it; it never quotes the request, whose headers carry the key.
 import type { common } from '@keel/contracts';
 import { isKeelError } from '@keel/errors';
-import { ProviderError } from './provider';
+import { ProviderError } from '../domain/provider';
 
 // An error page can be kilobytes of HTML: the start says what went wrong.
 const MAX_DETAIL_CHARS = 300;

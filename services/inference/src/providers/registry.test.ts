@@ -5,7 +5,7 @@ import { common, inference, router } from '@keel/contracts';
 import { type SimUpstream, startSimUpstream } from '@keel/sim-upstream';
 import { AnthropicProvider } from './anthropic/provider';
 import { OpenAiCompatibleProvider } from './openai-compatible/provider';
-import { type Provider, ProviderError, type ProviderRequest } from './provider';
+import { type Provider, ProviderError, type ProviderRequest } from '../domain/provider';
 import { ProviderRegistry, createProviderRegistry } from './registry';
 import { SimProvider } from './sim/provider';
 

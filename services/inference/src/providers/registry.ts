@@ -7,7 +7,7 @@ import { AnthropicProvider } from './anthropic/provider';
 import { misconfigured } from './failures';
 import type { HttpProviderConfig } from './http-config';
 import { OpenAiCompatibleProvider } from './openai-compatible/provider';
-import type { Provider, ProviderChunk, ProviderResponse } from './provider';
+import type { Provider, ProviderChunk, ProviderResponse } from '../domain/provider';
 import { SimProvider } from './sim/provider';
 
 const { ProviderKind } = router;

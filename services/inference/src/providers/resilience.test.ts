@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { builtinCatalog, findModel } from '@keel/catalog';
 import { common, inference, router } from '@keel/contracts';
-import { CancelledError, DeadlineExceededError } from '@keel/errors';
+import { CancelledError, DeadlineExceededError, InvalidArgumentError } from '@keel/errors';
 import { CallEnded } from '@keel/kit';
 import { status } from '@grpc/grpc-js';
 import {
@@ -17,7 +17,7 @@ import {
   ProviderError,
   type ProviderRequest,
   type ProviderResponse,
-} from './provider';
+} from '../domain/provider';
 import {
   type CallOptions,
   CircuitOpenError,
@@ -336,6 +336,18 @@ describe('ResilientProviders.complete', () => {
     const call = resilient(provider).complete(gpt, request, callOptions().options);
     await expect(call).rejects.toThrow("no adapter serves provider 'openai'");
     await expect(call).rejects.toMatchObject({ transient: false });
+  });
+
+  it('fails the attempt at once, with its message, when the adapter refuses the request', async () => {
+    const refusal = new InvalidArgumentError('tools[0].parameters_json_schema', 'not an object');
+    const { provider, calls } = scripted([() => Promise.reject(refusal)]);
+    const call = resilient(provider).complete(simSmall, request, callOptions().options);
+    await expect(call).rejects.toMatchObject({
+      message: refusal.message,
+      transient: false,
+      cause: refusal,
+    });
+    expect(calls).toHaveLength(1);
   });
 
   it('hides an unclassified error behind a transient ProviderError and logs its cause', async () => {

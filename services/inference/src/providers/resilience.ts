@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BusLogger } from '@keel/bus';
 import type { router } from '@keel/contracts';
-import { CancelledError, DeadlineExceededError } from '@keel/errors';
+import { CancelledError, DeadlineExceededError, isKeelError } from '@keel/errors';
 import { CallEnded } from '@keel/kit';
 import { type Meter, metrics } from '@opentelemetry/api';
 import {
@@ -34,7 +34,7 @@ import {
   ProviderError,
   type ProviderRequest,
   type ProviderResponse,
-} from './provider';
+} from '../domain/provider';
 
 /** What a call on a model asks, whatever the model: the model and the signal are added per try. */
 export type ModelRequest = Omit<ProviderRequest, 'model' | 'signal'>;
@@ -415,9 +415,16 @@ export class ResilientProviders {
     return { failure: this.providerErrorOf(model, error), type: undefined };
   }
 
-  /** `error` as a ProviderError; any other error's message stays in the log, not in events. */
+  /**
+   * `error` as a ProviderError. An adapter's refusal of the request (a Keel error, such as a
+   * tool schema it cannot send) fails the attempt without a retry; any other error's message
+   * stays in the log, not in events.
+   */
   private providerErrorOf(model: router.Model, error: unknown): ProviderError {
     if (error instanceof ProviderError) return error;
+    if (isKeelError(error)) {
+      return new ProviderError(error.message, { transient: false, cause: error });
+    }
     this.logger.warn(
       { model: model.name, provider: model.provider, err: error },
       'provider call failed with an unclassified error',

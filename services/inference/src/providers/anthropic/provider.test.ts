@@ -4,7 +4,7 @@ import { common, inference, router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
 import { type SimUpstream, startSimUpstream } from '@keel/sim-upstream';
 import { eventually } from '@keel/testing';
-import { type ProviderChunk, ProviderError, type ProviderRequest } from '../provider';
+import { type ProviderChunk, ProviderError, type ProviderRequest } from '../../domain/provider';
 import { AnthropicProvider } from './provider';
 import { JSON_INSTRUCTION } from './wire';
 

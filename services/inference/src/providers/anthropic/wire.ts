@@ -5,7 +5,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { common, inference } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
-import type { ProviderRequest } from '../provider';
+import type { ProviderRequest } from '../../domain/provider';
 import { objectOf, parametersOf } from '../tool-schemas';
 
 type Block = Anthropic.ContentBlockParam;

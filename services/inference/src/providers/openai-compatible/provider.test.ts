@@ -7,7 +7,7 @@ import { common, inference, router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
 import { type SimUpstream, startSimUpstream } from '@keel/sim-upstream';
 import { eventually } from '@keel/testing';
-import { type ProviderChunk, ProviderError, type ProviderRequest } from '../provider';
+import { type ProviderChunk, ProviderError, type ProviderRequest } from '../../domain/provider';
 import { OpenAiCompatibleProvider } from './provider';
 
 const SECRET = 'sk-keel-test-openai-3f9a';

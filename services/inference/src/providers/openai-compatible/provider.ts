@@ -19,7 +19,7 @@ import {
   ProviderError,
   type ProviderRequest,
   type ProviderResponse,
-} from '../provider';
+} from '../../domain/provider';
 import { ToolCallDeltas } from './tool-call-deltas';
 import { finishReasonOf, requestBody, toolCallsOf, usageOf } from './wire';
 

@@ -2,7 +2,7 @@
 import { common, inference } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
 import type OpenAI from 'openai';
-import type { ProviderRequest } from '../provider';
+import type { ProviderRequest } from '../../domain/provider';
 import { parametersOf } from '../tool-schemas';
 
 type MessageParam = OpenAI.Chat.ChatCompletionMessageParam;

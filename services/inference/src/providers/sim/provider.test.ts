@@ -1,6 +1,6 @@
 import { builtinCatalog, countChatTokens, countTokens, findModel } from '@keel/catalog';
 import { common, inference, router } from '@keel/contracts';
-import { ProviderError, type ProviderRequest } from '../provider';
+import { ProviderError, type ProviderRequest } from '../../domain/provider';
 import { SimProvider } from './provider';
 
 const { MESSAGE_ROLE_USER: USER, MESSAGE_ROLE_SYSTEM: SYSTEM } = common.MessageRole;

@@ -26,7 +26,7 @@ import {
   ProviderError,
   type ProviderRequest,
   type ProviderResponse,
-} from '../provider';
+} from '../../domain/provider';
 import { simulatedAnswer } from './answer';
 import { type SimDirectives, parseDirectives } from './directives';
 

@@ -1,6 +1,6 @@
 // What every provider adapter implements: one chat completion for one catalog model, whole or
-// streamed. Adding a provider is a folder beside sim/ with a class implementing Provider, and a
-// line in registry.ts for its kind.
+// streamed. Adding a provider is a folder in providers/ with a class implementing Provider, and a
+// line in providers/registry.ts for its kind.
 import type { common, inference, router } from '@keel/contracts';
 
 export interface ProviderRequest {
