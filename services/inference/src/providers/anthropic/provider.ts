@@ -12,7 +12,12 @@ import type { common } from '@keel/contracts';
 import { countedUsage } from '../counted-usage';
 import { abandoned, brokenOff, sdkFailure } from '../failures';
 import { type HttpProviderConfig, SDK_TIMEOUT_MS } from '../http-config';
-import type { Provider, ProviderChunk, ProviderRequest, ProviderResponse } from '../../domain/provider';
+import type {
+  Provider,
+  ProviderChunk,
+  ProviderRequest,
+  ProviderResponse,
+} from '../../domain/provider';
 import { type AnthropicUsage, answerOf, finishReasonOf, requestBody, usageOf } from './wire';
 
 export class AnthropicProvider implements Provider {
