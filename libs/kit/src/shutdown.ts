@@ -39,7 +39,7 @@ export function onShutdown(
       void runSteps().then(() => process.exit(0));
       return;
     }
-    if (Date.now() - firstSignalAt <= sameStopWithinMs) {
+    if (Date.now() - firstSignalAt < sameStopWithinMs) {
       logger.info({ signal }, 'signal while shutting down: part of the same stop');
       return;
     }
