@@ -1,24 +1,33 @@
 // Latency of small Complete calls from several clients, first alone, then while one
 // 400,000-character unbroken message (the longest input answered) is in flight: the sim model
 // at zero latency, the services running as real processes on the local servers.
-//   npm run bench:large-input [-- --clients 4 --rounds 3 --calls 200 --shape a|cjk|mixed]
+//   npm run bench:large-input [-- --clients 4 --rounds 3 --calls 200 --shape a|cjk|mixed
+//                                 --services router,inference,billing,evaluation]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { eventually } from '@keel/testing';
 import { startLocalServers } from '../../deploy/local/servers';
+import type { ServiceName } from '../../deploy/local/services';
 import { startCluster } from '../support/cluster';
 import { type Clients, clientsOf, userMessage } from '../support/clients';
 
 const LARGE_CHARS = 400_000; // KEEL_MAX_INPUT_CHARS
-const SHAPES: Record<string, string> = { a: 'a', cjk: '漢', mixed: 'aé😀!7 x漢' };
+// Unbroken runs that still fit sim-small's 128,000-token context window (50,000, 85,000 and
+// 68,800 tokens), so the request is answered, not refused.
+const SHAPES: Record<string, string> = {
+  a: 'a',
+  cjk: 'こんにちは',
+  mixed: 'a'.repeat(500) + '7'.repeat(500) + '-'.repeat(500) + 'こんにちは'.repeat(100),
+};
 
 interface Options {
   clients: number;
   rounds: number;
   calls: number;
   shape: string;
+  services: ServiceName[];
 }
 
 async function main(): Promise<void> {
@@ -28,6 +37,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
       calls: { type: 'string', default: '200' },
       shape: { type: 'string', default: 'a' },
+      services: { type: 'string', default: 'router,inference,billing,evaluation' },
     },
   });
   if (!Object.hasOwn(SHAPES, values.shape)) {
@@ -38,6 +48,7 @@ async function main(): Promise<void> {
     rounds: Number(values.rounds),
     calls: Number(values.calls),
     shape: values.shape,
+    services: values.services.split(',') as ServiceName[],
   };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-bench-'));
   const servers = await startLocalServers({ dataDir });
@@ -52,8 +63,8 @@ async function main(): Promise<void> {
   }
 }
 
-async function measure({ clients: count, rounds, calls, shape }: Options): Promise<void> {
-  const cluster = await startCluster(['router', 'inference', 'billing', 'evaluation']);
+async function measure({ clients: count, rounds, calls, shape, services }: Options): Promise<void> {
+  const cluster = await startCluster(services);
   const clients = Array.from({ length: count + 1 }, () =>
     clientsOf(cluster.address('router'), cluster.address('inference')),
   );
@@ -71,7 +82,8 @@ async function measure({ clients: count, rounds, calls, shape }: Options): Promi
 
     console.log(
       `${count} clients sending small Complete calls (sim, 0 ms latency; ` +
-        `${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(1)})`,
+        `${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(1)}; ` +
+        `running: ${services.join(', ')})`,
     );
     for (let round = 1; round <= rounds; round++) {
       const alone = await smallCalls(smallClients, small, (_client, i) => i < calls);
@@ -85,7 +97,7 @@ async function measure({ clients: count, rounds, calls, shape }: Options): Promi
       const largeMs = performance.now() - started;
       console.log(`round ${round}: alone        ${summary(alone)}`);
       console.log(
-        `round ${round}: with a ${LARGE_CHARS}-character run of ${JSON.stringify(unit)} in ` +
+        `round ${round}: with a ${LARGE_CHARS}-character ${shape} run in ` +
           `flight (answered in ${largeMs.toFixed(0)} ms) ${summary(during)}`,
       );
     }
