@@ -12,6 +12,8 @@ export interface CallContext {
   signal: AbortSignal;
   /** When the caller's deadline passes, in ms since the epoch; Infinity when it set none. */
   deadline: number;
+  /** Trailing metadata, sent with the call's status whether it ends OK or with an error. */
+  trailers: Metadata;
 }
 
 /** Why a call's signal was aborted: the status the caller already has. */

@@ -24,10 +24,11 @@ class FakeCall extends EventEmitter {
   readonly metadata = new Metadata();
   readonly written: number[] = [];
   ended = false;
-  emitted: { code: status; details: string } | undefined;
+  endTrailers: Metadata | undefined;
+  emitted: { code: status; details: string; metadata: Metadata } | undefined;
   constructor(private readonly deadline: number = Infinity) {
     super();
-    this.on('error', (answer: { code: status; details: string }) => (this.emitted = answer));
+    this.on('error', (answer: FakeCall['emitted']) => (this.emitted = answer));
   }
   getPath = () => PATH;
   getDeadline = () => this.deadline;
@@ -35,8 +36,9 @@ class FakeCall extends EventEmitter {
     this.written.push(message);
     return true;
   };
-  end = () => {
+  end = (trailers?: Metadata) => {
     this.ended = true;
+    this.endTrailers = trailers;
   };
 }
 
@@ -71,19 +73,26 @@ async function statusCounts(): Promise<Record<string, number>> {
 }
 
 describe('serverStream', () => {
-  it('writes what the handler sends and ends OK; an error ends it with its status', async () => {
-    const counted = await run(async (request, _context, send) => {
+  it('writes what the handler sends and ends OK; an error ends it with its status; both carry the handler’s trailers', async () => {
+    const counted = await run(async (request, { trailers }, send) => {
       for (let i = 1; i <= request; i++) await send(i);
+      trailers.set('keel-inference-id', 'inf-1');
     });
     expect(counted.written).toEqual([1, 2, 3]);
     expect(counted.ended).toBe(true);
+    expect(counted.endTrailers?.get('keel-inference-id')).toEqual(['inf-1']);
 
-    const failed = await run(async (_request, _context, send) => {
+    const failed = await run(async (_request, { trailers }, send) => {
       await send(1);
+      trailers.set('keel-inference-id', 'inf-2');
       throw new UnavailableError('every model failed');
     });
     expect(failed.written).toEqual([1]);
-    expect(failed.emitted).toEqual({ code: status.UNAVAILABLE, details: 'every model failed' });
+    expect(failed.emitted).toMatchObject({
+      code: status.UNAVAILABLE,
+      details: 'every model failed',
+    });
+    expect(failed.emitted?.metadata.get('keel-inference-id')).toEqual(['inf-2']);
     expect(await statusCounts()).toEqual({ OK: 1, UNAVAILABLE: 1 });
   });
 

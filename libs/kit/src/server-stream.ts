@@ -1,4 +1,4 @@
-import { type handleServerStreamingCall, status } from '@grpc/grpc-js';
+import { Metadata, type handleServerStreamingCall, status } from '@grpc/grpc-js';
 import {
   type CallAuth,
   type CallContext,
@@ -36,6 +36,7 @@ export function serverStream<Req, Res>(
   return (call) => {
     const measured = measureRpc(call.getPath());
     const { signal, deadline, release } = callSignal(call);
+    const trailers = new Metadata();
     const send: Send<Res> = async (message) => {
       if (signal.aborted) throw signal.reason;
       if (call.write(message)) return;
@@ -55,20 +56,21 @@ export function serverStream<Req, Res>(
     };
     const run = async (): Promise<void> => {
       const principal = principalOf(call.metadata, options);
-      await handler(call.request, { principal, metadata: call.metadata, signal, deadline }, send);
+      const context = { principal, metadata: call.metadata, signal, deadline, trailers };
+      await handler(call.request, context, send);
     };
     run().then(
       () => {
         release();
         measured(status.OK);
-        call.end();
+        call.end(trailers);
       },
       (error: unknown) => {
         release();
         const answer = answerOf(error, signal, call.getPath(), logger);
         measured(answer.code);
         // grpc-js ends a server stream with the status of an 'error' it emits.
-        call.emit('error', answer);
+        call.emit('error', { ...answer, metadata: trailers });
       },
     );
   };

@@ -1,4 +1,4 @@
-import { type handleUnaryCall, status } from '@grpc/grpc-js';
+import { Metadata, type handleUnaryCall, status } from '@grpc/grpc-js';
 import {
   type CallAuth,
   type CallContext,
@@ -30,21 +30,23 @@ export function unary<Req, Res>(
   return (call, callback) => {
     const measured = measureRpc(call.getPath());
     const { signal, deadline, release } = callSignal(call);
+    const trailers = new Metadata();
     const run = async (): Promise<Res> => {
       const principal = principalOf(call.metadata, options);
-      return handler(call.request, { principal, metadata: call.metadata, signal, deadline });
+      const context = { principal, metadata: call.metadata, signal, deadline, trailers };
+      return handler(call.request, context);
     };
     run().then(
       (response) => {
         release();
         measured(status.OK);
-        callback(null, response);
+        callback(null, response, trailers);
       },
       (error: unknown) => {
         release();
         const answer = answerOf(error, signal, call.getPath(), logger);
         measured(answer.code);
-        callback(answer);
+        callback({ ...answer, metadata: trailers });
       },
     );
   };

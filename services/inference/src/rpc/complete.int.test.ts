@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { type Metadata, status } from '@grpc/grpc-js';
 import { builtinCatalog, costOf, countTokens, findModel } from '@keel/catalog';
 import { inference, router } from '@keel/contracts';
 import { eventually } from '@keel/testing';
@@ -130,7 +130,7 @@ describe('InferenceService/Complete over real gRPC and JetStream', () => {
     expect(response.costNanoUsd).toBe(event.costNanoUsd);
   });
 
-  it('answers UNAVAILABLE naming every model when the whole chain fails, and still publishes it', async () => {
+  it('answers UNAVAILABLE naming every model when the whole chain fails, and still publishes it under the id its keel-inference-id trailer names', async () => {
     const error = await service
       .complete(
         { functionName: 'support.doomed', messages: userAsks('Help [sim:fail]') },
@@ -146,6 +146,8 @@ describe('InferenceService/Complete over real gRPC and JetStream', () => {
       { what: 'the InferenceCompleted of the failed call' },
     );
     expect(failed).toMatchObject({ status: FAILED, model: '', outputText: '', costNanoUsd: 0n });
+    const trailers = (error as { metadata: Metadata }).metadata;
+    expect(trailers.get('keel-inference-id')).toEqual([failed.inferenceId]);
     expect(failed.attempts.map((a) => [a.model, a.status])).toEqual([
       ...Array(3).fill(['sim-small', FAILED]),
       ...Array(3).fill(['sim-large', FAILED]),

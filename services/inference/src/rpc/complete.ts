@@ -15,12 +15,19 @@ import { modelRequestOf, validateParameters } from '../domain/parameters';
 import { routeRequest } from '../domain/route';
 import { validateMessages } from '../domain/validate';
 import type { InferenceDependencies } from './deps';
-import { callerEnd, keepForRepeats, releaseClaim, step, tenantOf } from './shared';
+import {
+  INFERENCE_ID_TRAILER,
+  callerEnd,
+  keepForRepeats,
+  releaseClaim,
+  step,
+  tenantOf,
+} from './shared';
 
 export function complete(deps: InferenceDependencies) {
   return async (
     request: inference.CompleteRequest,
-    { principal, signal, deadline }: UnaryContext,
+    { principal, signal, deadline, trailers }: UnaryContext,
   ): Promise<inference.CompleteResponse> => {
     const started = performance.now();
     const inferenceId = uuidv7();
@@ -62,6 +69,7 @@ export function complete(deps: InferenceDependencies) {
           occurredAt: new Date(),
         }),
       );
+      trailers.set(INFERENCE_ID_TRAILER, inferenceId);
       if (!served) throw unservedError(attempts, callerEnd(signal, deadline));
 
       const response = completeResponse(inferenceId, route.decision, served, outcome);

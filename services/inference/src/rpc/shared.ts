@@ -6,6 +6,12 @@ import type { CallerEnd } from '../domain/answer';
 import type { Logger } from '@keel/telemetry';
 import type { OwnedClaim } from '../store/idempotency-claims';
 
+/**
+ * The trailing metadata key that carries the inference id once the inference is recorded, so a
+ * caller answered with an error (UNAVAILABLE after every model failed) can find it too.
+ */
+export const INFERENCE_ID_TRAILER = 'keel-inference-id';
+
 export function tenantOf(principal: Principal | null): string {
   if (!principal) throw new Error('InferenceService must be bound with the inference scope');
   return principal.tenantId;

@@ -24,12 +24,19 @@ import {
 } from '../domain/stream-delivery';
 import { validateMessages } from '../domain/validate';
 import type { InferenceDependencies } from './deps';
-import { callerEnd, keepForRepeats, releaseClaim, step, tenantOf } from './shared';
+import {
+  INFERENCE_ID_TRAILER,
+  callerEnd,
+  keepForRepeats,
+  releaseClaim,
+  step,
+  tenantOf,
+} from './shared';
 
 export function stream(deps: InferenceDependencies) {
   return async (
     request: inference.StreamRequest,
-    { principal, signal, deadline }: StreamContext,
+    { principal, signal, deadline, trailers }: StreamContext,
     send: Send<inference.StreamResponse>,
   ): Promise<void> => {
     const started = performance.now();
@@ -57,12 +64,12 @@ export function stream(deps: InferenceDependencies) {
       return;
     }
 
-    const record = (
+    const record = async (
       outcome: ChainOutcome,
       status: inference.InferenceStatus | undefined,
       timeToFirstTokenMs?: number,
-    ) =>
-      deps.publisher.publish(
+    ) => {
+      await deps.publisher.publish(
         completedEvent({
           inferenceId,
           tenantId,
@@ -79,6 +86,8 @@ export function stream(deps: InferenceDependencies) {
           occurredAt: new Date(),
         }),
       );
+      trailers.set(INFERENCE_ID_TRAILER, inferenceId);
+    };
 
     try {
       deps.publisher.admit();
