@@ -72,7 +72,7 @@ describe('grpcurl through reflection', () => {
     }
   });
 
-  it('creates a tenant on the router and completes a request with its key', async () => {
+  it('creates a tenant on the router, then completes and streams a request with its key', async () => {
     const bearer = (key: string) => ['-H', `authorization: Bearer ${key}`];
     const created = JSON.parse(
       await call(
@@ -101,5 +101,21 @@ describe('grpcurl through reflection', () => {
     expect(answer.text.length).toBeGreaterThan(0);
     expect(answer.inferenceId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
     expect(answer.model).toBe('sim-small');
+
+    // A server stream prints one JSON object per message; only top-level ones start a line.
+    const printed = await call(
+      'inference',
+      ['keel.inference.v1.InferenceService/Stream'],
+      [...bearer(created.apiKeySecret), '-d', JSON.stringify(request)],
+    );
+    const messages = JSON.parse(`[${printed.trim().replace(/\n}\n{/g, '\n},{')}]`) as Array<{
+      inferenceId: string;
+      delta?: { text?: string };
+      end?: { model: string };
+    }>;
+    const streamed = messages.map((message) => message.delta?.text ?? '').join('');
+    expect(streamed).toBe(answer.text);
+    expect(messages.at(-1)?.end?.model).toBe('sim-small');
+    expect(new Set(messages.map((message) => message.inferenceId)).size).toBe(1);
   });
 });
