@@ -2,6 +2,8 @@
 // bound; past it, the text is stored whole in the payloads object store and the event carries
 // a reference. Producers offload before publishing; every consumer reads through `read`.
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
 import { type Bus, PoisonMessageError } from '@keel/bus';
 import { bucketsOf, inference, payloadsMaxAgeMs } from '@keel/contracts';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
@@ -15,6 +17,12 @@ import { type InferenceText, fitsInline } from './bound';
  * unless it stays missing: then it was deleted, and the event can never be read whole.
  */
 export const MISSING_PAYLOAD_GRACE_MS = 5 * 60_000;
+
+// zlib's callback forms run on libuv's thread pool, off the event loop every request shares; so
+// does the object store's own hashing, in JavaScript, of bytes compression has made few.
+const gzip = promisify(gzipCallback);
+const gunzip = promisify(gunzipCallback);
+const GZIP = 'gzip';
 
 /** The referenced payload is not there yet: retry later. */
 export class PayloadMissingError extends Error {
@@ -54,10 +62,12 @@ export class InferencePayloads {
    */
   async offload(event: inference.InferenceCompleted): Promise<inference.InferenceCompleted> {
     if (fitsInline(event)) return event;
-    const bytes = inference.InferencePayload.encode({
-      inputMessages: event.inputMessages,
-      outputText: event.outputText,
-    }).finish();
+    const bytes = await gzip(
+      inference.InferencePayload.encode({
+        inputMessages: event.inputMessages,
+        outputText: event.outputText,
+      }).finish(),
+    );
     await this.put(event.inferenceId, bytes);
     return {
       ...event,
@@ -68,6 +78,7 @@ export class InferencePayloads {
         object: event.inferenceId,
         sizeBytes: BigInt(bytes.length),
         sha256: sha256Hex(bytes),
+        contentEncoding: GZIP,
       },
     };
   }
@@ -90,7 +101,8 @@ export class InferencePayloads {
           `expected ${reference.sizeBytes} bytes, sha256 ${reference.sha256}`,
       );
     }
-    const { inputMessages, outputText } = inference.InferencePayload.decode(bytes);
+    const encoded = reference.contentEncoding === GZIP ? await gunzip(bytes) : bytes;
+    const { inputMessages, outputText } = inference.InferencePayload.decode(encoded);
     return { inputMessages, outputText };
   }
 

@@ -86,6 +86,8 @@ export interface PayloadReference {
   sizeBytes: bigint;
   /** SHA-256 of the stored bytes, lowercase hex. */
   sha256: string;
+  /** How the stored bytes are encoded: `gzip`, or empty for the plain InferencePayload. */
+  contentEncoding: string;
 }
 
 /** The whole text of one inference: what a PayloadReference points at. */
@@ -738,7 +740,7 @@ export const InferenceCompleted_TagsEntry: MessageFns<InferenceCompleted_TagsEnt
 };
 
 function createBasePayloadReference(): PayloadReference {
-  return { bucket: "", object: "", sizeBytes: 0n, sha256: "" };
+  return { bucket: "", object: "", sizeBytes: 0n, sha256: "", contentEncoding: "" };
 }
 
 export const PayloadReference: MessageFns<PayloadReference> = {
@@ -757,6 +759,9 @@ export const PayloadReference: MessageFns<PayloadReference> = {
     }
     if (message.sha256 !== "") {
       writer.uint32(34).string(message.sha256);
+    }
+    if (message.contentEncoding !== "") {
+      writer.uint32(42).string(message.contentEncoding);
     }
     return writer;
   },
@@ -806,6 +811,14 @@ export const PayloadReference: MessageFns<PayloadReference> = {
             message.sha256 = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.contentEncoding = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -828,6 +841,11 @@ export const PayloadReference: MessageFns<PayloadReference> = {
         ? BigInt(object.size_bytes)
         : 0n,
       sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      contentEncoding: isSet(object.contentEncoding)
+        ? globalThis.String(object.contentEncoding)
+        : isSet(object.content_encoding)
+        ? globalThis.String(object.content_encoding)
+        : "",
     };
   },
 
@@ -845,6 +863,9 @@ export const PayloadReference: MessageFns<PayloadReference> = {
     if (message.sha256 !== "") {
       obj.sha256 = message.sha256;
     }
+    if (message.contentEncoding !== "") {
+      obj.contentEncoding = message.contentEncoding;
+    }
     return obj;
   },
 
@@ -857,6 +878,7 @@ export const PayloadReference: MessageFns<PayloadReference> = {
     message.object = object.object ?? "";
     message.sizeBytes = (object.sizeBytes !== undefined && object.sizeBytes !== null) ? BigInt(object.sizeBytes) : 0n;
     message.sha256 = object.sha256 ?? "";
+    message.contentEncoding = object.contentEncoding ?? "";
     return message;
   },
 };
