@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { GenericContainer, getContainerRuntimeClient } from 'testcontainers';
-import { startLocalServers, type LocalServers } from '../deploy/local/servers';
+import { startLocalServers, type LocalServers } from '@keel/local';
 
 export async function startTestServers(): Promise<LocalServers> {
   if (await hasContainerRuntime()) {

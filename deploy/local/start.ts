@@ -5,9 +5,16 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { waitUntilServing } from './health';
-import { startLocalServers, stopProcess } from './servers';
-import { SERVICES, portOf, portVariable, repoRoot, spawnService } from './services';
+import {
+  waitUntilServing,
+  startLocalServers,
+  stopProcess,
+  SERVICES,
+  portOf,
+  portVariable,
+  repoRoot,
+  spawnService,
+} from '@keel/local';
 
 const stateDir = path.join(repoRoot, '.keel');
 const logDir = path.join(stateDir, 'logs');

@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { eventually } from '@keel/testing';
-import { startLocalServers } from '../../deploy/local/servers';
-import type { ServiceName } from '../../deploy/local/services';
+import { startLocalServers, type ServiceName } from '@keel/local';
 import { startCluster } from '../support/cluster';
 import { clientsOf, userMessage } from '../support/clients';
 

@@ -28,8 +28,8 @@ import {
 import { eventually } from '@keel/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import pino from 'pino';
-import { startLocalServers } from '../../deploy/local/servers';
-import { inferenceClient } from '../../deploy/cli/src/clients';
+import { startLocalServers } from '@keel/local';
+import { inferenceClient } from '@keel/kit';
 import { type Cluster, startCluster } from '../support/cluster';
 import { type Clients, clientsOf, userMessage } from '../support/clients';
 

@@ -10,7 +10,7 @@ import { eventually } from '@keel/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { BSON } from 'mongodb';
 import pino from 'pino';
-import { inferenceClient } from '../../deploy/cli/src/clients';
+import { inferenceClient } from '@keel/kit';
 import { startCluster, type Cluster } from '../support/cluster';
 import { clientsOf, grpcError, userMessage, type Clients } from '../support/clients';
 

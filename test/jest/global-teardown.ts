@@ -2,7 +2,7 @@ import { isTestName } from '@keel/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { MongoClient } from 'mongodb';
-import type { LocalServers } from '../../deploy/local/servers';
+import type { LocalServers } from '@keel/local';
 
 export default async function globalTeardown(): Promise<void> {
   const servers = (globalThis as { keelServers?: LocalServers }).keelServers;

@@ -1,7 +1,7 @@
 // Promise-style gRPC clients of a test cluster, calling with a given API key.
 import type { ServiceError } from '@grpc/grpc-js';
 import { common, inference, router } from '@keel/contracts';
-import { call, inferenceClient, routerClient } from '../../deploy/cli/src/clients';
+import { call, inferenceClient, routerClient } from '@keel/kit';
 
 export interface Clients {
   complete(

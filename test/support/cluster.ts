@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
 import { freePort, testServers, uniqueName } from '@keel/testing';
-import { waitUntilServing } from '../../deploy/local/health';
-import { portVariable, spawnService, type ServiceName } from '../../deploy/local/services';
+import { waitUntilServing, portVariable, spawnService, type ServiceName } from '@keel/local';
 
 export interface Cluster {
   /** Bus and database prefix of this cluster. */

@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import type { ServiceError } from '@grpc/grpc-js';
 import { common, inference, router } from '@keel/contracts';
-import { call, inferenceClient, routerClient } from './clients';
+import { call, inferenceClient, routerClient } from '@keel/kit';
 import { addDeadLetterCommands } from './deadletters';
 import { adminKey, tenantKey } from './keys';
 import { addModelCommands, addProviderCommands } from './providers';

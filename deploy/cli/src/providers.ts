@@ -3,7 +3,7 @@
 import { nanoUsd } from '@keel/catalog';
 import { router } from '@keel/contracts';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { call, routerClient } from './clients';
+import { call, routerClient } from '@keel/kit';
 
 interface Connection {
   router: () => string;

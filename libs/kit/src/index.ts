@@ -1,5 +1,6 @@
 // Keel's gRPC server kit: the server with health and reflection, API key auth, one mapping
 // from errors to status codes, the unary and server-streaming handler wrappers and graceful shutdown.
+export { call, inferenceClient, routerClient } from './clients';
 export { KeelServer } from './server';
 export { newApiKey, parseApiKey, verifySecret } from './api-key';
 export { KeyRing, type Principal } from './key-ring';

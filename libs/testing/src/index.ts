@@ -73,4 +73,4 @@ export {
   type ReceivedSpan,
   type ReceivedSpanKind,
 } from './otlp-receiver';
-export { answersNats, findOnPath, freePort, startNatsServer, type NatsServer } from './nats-server';
+export { freePort, startNatsServer, type NatsServer } from '@keel/local';

@@ -22,7 +22,7 @@ import pino from 'pino';
 import { type BillingApp, startBilling } from './app';
 import { configShape } from './config';
 import type { LedgerDocument } from './store/ledger';
-import { healthStatus } from '../../../deploy/local/health';
+import { healthStatus } from '@keel/local';
 
 // The billing service on the real NATS and Mongo servers, started in-process as main.ts
 // would start it; each suite has its own bus prefix and database.

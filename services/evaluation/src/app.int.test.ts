@@ -9,7 +9,7 @@ import pino from 'pino';
 import { type EvaluationApp, startEvaluation } from './app';
 import { configShape } from './config';
 import type { EvaluationDocument } from './store/evaluations';
-import { healthStatus } from '../../../deploy/local/health';
+import { healthStatus } from '@keel/local';
 
 // The evaluation service on the real NATS and Mongo servers, started in-process as main.ts
 // would start it; each suite has its own bus prefix and database.

@@ -11,7 +11,7 @@ import { createLogger } from '@keel/telemetry';
 import { testServers, uniqueName } from '@keel/testing';
 import { type InferenceApp, startInference } from './app';
 import { configShape } from './config';
-import { healthStatus } from '../../../deploy/local/health';
+import { healthStatus } from '@keel/local';
 
 export const { API_KEY_SCOPE_INFERENCE: INFERENCE, API_KEY_SCOPE_FEEDBACK: FEEDBACK } =
   router.ApiKeyScope;

@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { cachedGoBinary, defaultCacheDir, run, type CacheOptions } from '@keel/go-tools';
-import { answersNats, findOnPath, startNatsServer } from '@keel/testing';
+import { answersNats, findOnPath, startNatsServer } from './nats-server';
 import { MongoClient } from 'mongodb';
 
 const FERRETDB = { name: 'ferretdb', version: 'v1.24.2', minGo: [1, 24] as [number, number] };

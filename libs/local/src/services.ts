@@ -13,7 +13,7 @@ export const SERVICES = [
 
 export type ServiceName = (typeof SERVICES)[number]['name'];
 
-export const repoRoot = path.resolve(__dirname, '../..');
+export const repoRoot = path.resolve(__dirname, '../../..');
 
 /** The environment variable that overrides a service's port, e.g. KEEL_INFERENCE_PORT. */
 export function portVariable(service: ServiceName): string {
