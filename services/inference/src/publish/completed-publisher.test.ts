@@ -179,10 +179,9 @@ describe('CompletedPublisher', () => {
       publish: () => Promise.reject(new Error('no responders')),
       retryDelayMs: 1,
     });
-    const waiting = watch(publisher.publish(event(1)));
+    const waiting = publisher.publish(event(1));
     await publisher.stop(20);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(waiting.error).toBeInstanceOf(UnavailableError);
+    await expect(waiting).rejects.toBeInstanceOf(UnavailableError);
     expect(lines).toContainEqual(
       expect.objectContaining({
         level: 'error',
