@@ -4,12 +4,12 @@ import { common, inference, router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
 import { type SimUpstream, startSimUpstream } from '@keel/sim-upstream';
 import { eventually } from '@keel/testing';
-import { type ProviderChunk, ProviderError, type ProviderRequest } from '../../domain/provider';
+import { WEATHER, chunksOf, failureOf, message, requestsFor, textOf } from '../adapter.fixture';
 import { AnthropicProvider } from './provider';
 import { JSON_INSTRUCTION } from './wire';
 
 const SECRET = 'sk-ant-keel-test-81be';
-const { MESSAGE_ROLE_SYSTEM: SYSTEM, MESSAGE_ROLE_USER: USER } = common.MessageRole;
+const { MESSAGE_ROLE_USER: USER } = common.MessageRole;
 const { MESSAGE_ROLE_ASSISTANT: ASSISTANT, MESSAGE_ROLE_TOOL: TOOL } = common.MessageRole;
 const { FinishReason } = inference;
 const model = router.Model.fromPartial({
@@ -18,51 +18,8 @@ const model = router.Model.fromPartial({
   providerModel: 'sim-claude',
   tokenizer: 'o200k_base',
 });
-const WEATHER = common.Tool.fromPartial({
-  name: 'get_weather',
-  description: 'The weather in a city',
-  parametersJsonSchema: JSON.stringify({
-    type: 'object',
-    properties: { city: { type: 'string' } },
-    required: ['city'],
-  }),
-});
 
-const message = (role: common.MessageRole, content: string) =>
-  common.ChatMessage.fromPartial({ role, content });
-const requestOf = (prompt: string, options: Partial<ProviderRequest> = {}): ProviderRequest => ({
-  model,
-  messages: [message(SYSTEM, 'You answer briefly.'), message(USER, prompt)],
-  maxTokens: 256,
-  stop: [],
-  responseFormat: inference.ResponseFormat.RESPONSE_FORMAT_UNSPECIFIED,
-  tools: [],
-  toolChoice: '',
-  signal: new AbortController().signal,
-  ...options,
-});
-
-async function chunksOf(request: ProviderRequest): Promise<ProviderChunk[]> {
-  const chunks: ProviderChunk[] = [];
-  for await (const chunk of provider.stream(request)) chunks.push(chunk);
-  return chunks;
-}
-
-function textOf(chunks: ProviderChunk[]): string {
-  return chunks.map((chunk) => (chunk.type === 'text' ? chunk.text : '')).join('');
-}
-
-function failureOf(work: Promise<unknown>): Promise<ProviderError> {
-  return work.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (error: unknown) => {
-      if (!(error instanceof ProviderError)) throw error;
-      return error;
-    },
-  );
-}
+const requestOf = requestsFor(model);
 
 let upstream: SimUpstream;
 let provider: AnthropicProvider;
@@ -251,6 +208,7 @@ describe('tools', () => {
 
   it('streams a tool call as one chunk with its arguments whole', async () => {
     const chunks = await chunksOf(
+      provider,
       requestOf('Weather please, for Reykjavik', { tools: [WEATHER], toolChoice: 'get_weather' }),
     );
     expect(upstream.lastRequest()?.body).toMatchObject({
@@ -289,7 +247,7 @@ describe('tools', () => {
       toolCalls: [{ id: 'a', name: 'get_weather', argumentsJson: '{city' }],
     });
     const request = requestOf('', { messages: [message(USER, 'Hi'), badCall] });
-    await expect(chunksOf(request)).rejects.toEqual(
+    await expect(chunksOf(provider, request)).rejects.toEqual(
       new InvalidArgumentError('messages[1].tool_calls[0].arguments_json', 'is not valid JSON'),
     );
     expect(upstream.counters().requests).toBe(0);
@@ -299,7 +257,7 @@ describe('tools', () => {
 describe('stream', () => {
   it('streams the text of the answer, then its finish reason and the usage reported', async () => {
     const request = requestOf('Describe a lighthouse');
-    const chunks = await chunksOf(request);
+    const chunks = await chunksOf(provider, request);
     expect(upstream.lastRequest()?.body).toMatchObject({ stream: true });
     expect(chunks.filter((chunk) => chunk.type === 'text').length).toBeGreaterThan(1);
     upstream.reset();

@@ -7,11 +7,10 @@ import { common, inference, router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
 import { type SimUpstream, startSimUpstream } from '@keel/sim-upstream';
 import { eventually } from '@keel/testing';
-import { type ProviderChunk, ProviderError, type ProviderRequest } from '../../domain/provider';
+import { WEATHER, chunksOf, failureOf, requestsFor, textOf } from '../adapter.fixture';
 import { OpenAiCompatibleProvider } from './provider';
 
 const SECRET = 'sk-keel-test-openai-3f9a';
-const { MESSAGE_ROLE_SYSTEM: SYSTEM, MESSAGE_ROLE_USER: USER } = common.MessageRole;
 const { MESSAGE_ROLE_ASSISTANT: ASSISTANT, MESSAGE_ROLE_TOOL: TOOL } = common.MessageRole;
 const { FinishReason } = inference;
 const model = router.Model.fromPartial({
@@ -20,54 +19,8 @@ const model = router.Model.fromPartial({
   providerModel: 'sim-chat',
   tokenizer: 'o200k_base',
 });
-const WEATHER = common.Tool.fromPartial({
-  name: 'get_weather',
-  description: 'The weather in a city',
-  parametersJsonSchema: JSON.stringify({
-    type: 'object',
-    properties: { city: { type: 'string' } },
-    required: ['city'],
-  }),
-});
 
-const message = (role: common.MessageRole, content: string) =>
-  common.ChatMessage.fromPartial({ role, content });
-const requestOf = (prompt: string, options: Partial<ProviderRequest> = {}): ProviderRequest => ({
-  model,
-  messages: [message(SYSTEM, 'You answer briefly.'), message(USER, prompt)],
-  maxTokens: 256,
-  stop: [],
-  responseFormat: inference.ResponseFormat.RESPONSE_FORMAT_UNSPECIFIED,
-  tools: [],
-  toolChoice: '',
-  signal: new AbortController().signal,
-  ...options,
-});
-
-async function chunksOf(
-  provider: OpenAiCompatibleProvider,
-  request: ProviderRequest,
-): Promise<ProviderChunk[]> {
-  const chunks: ProviderChunk[] = [];
-  for await (const chunk of provider.stream(request)) chunks.push(chunk);
-  return chunks;
-}
-
-function textOf(chunks: ProviderChunk[]): string {
-  return chunks.map((chunk) => (chunk.type === 'text' ? chunk.text : '')).join('');
-}
-
-function failureOf(work: Promise<unknown>): Promise<ProviderError> {
-  return work.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (error: unknown) => {
-      if (!(error instanceof ProviderError)) throw error;
-      return error;
-    },
-  );
-}
+const requestOf = requestsFor(model);
 
 let upstream: SimUpstream;
 let provider: OpenAiCompatibleProvider;
