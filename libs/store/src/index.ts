@@ -1,3 +1,3 @@
 // Keel's MongoDB access: one database per service, int64 as bigint, idempotent writes.
 export { Store, connectStore, type CollectionIndexes } from './store';
-export { insertOnce, insertOnceOrGet, isDuplicateKeyError } from './writes';
+export { insertOnce, insertOnceOrGet, isDuplicateKeyError, replaceOrInsert } from './writes';

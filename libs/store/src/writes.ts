@@ -6,6 +6,7 @@ import {
   type Filter,
   type OptionalUnlessRequiredId,
   type WithId,
+  type WithoutId,
 } from 'mongodb';
 
 const DUPLICATE_KEY = 11000;
@@ -50,4 +51,21 @@ export async function insertOnceOrGet<T extends Document>(
   // A duplicate that cannot be read back was deleted in between: retrying sorts it out.
   if (!stored) throw new Error(`the document ${inspect(key)} vanished`);
   return { inserted: false, stored };
+}
+
+/**
+ * Creates or replaces the document `filter` selects by its unique key. Two first writes that
+ * race to insert it both upsert; the loser of the insert replaces the winner's document.
+ */
+export async function replaceOrInsert<T extends Document>(
+  collection: Collection<T>,
+  filter: Filter<T>,
+  doc: WithoutId<T>,
+): Promise<void> {
+  try {
+    await collection.replaceOne(filter, doc, { upsert: true });
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+    await collection.replaceOne(filter, doc);
+  }
 }

@@ -7,44 +7,21 @@ import type { UnaryContext } from '@keel/kit';
 import { currentTraceId } from '@keel/telemetry';
 import { uuidv7 } from 'uuidv7';
 import { completeResponse, unservedError, unservedStatus } from '../domain/answer';
-import { requiredCapabilities } from '../domain/capabilities';
 import { completedEvent } from '../domain/completed-event';
 import { runChain } from '../domain/fallback';
-import { requestHash } from '../domain/idempotency';
-import { modelRequestOf, validateParameters } from '../domain/parameters';
-import { routeRequest } from '../domain/route';
-import { validateMessages } from '../domain/validate';
+import { modelRequestOf } from '../domain/parameters';
 import type { InferenceDependencies } from './deps';
-import {
-  INFERENCE_ID_TRAILER,
-  callerEnd,
-  keepForRepeats,
-  releaseClaim,
-  step,
-  tenantOf,
-} from './shared';
+import { prepare, INFERENCE_ID_TRAILER, callerEnd, keepForRepeats, releaseClaim } from './shared';
 
 export function complete(deps: InferenceDependencies) {
   return async (
     request: inference.CompleteRequest,
-    { principal, signal, deadline, trailers }: UnaryContext,
+    context: UnaryContext,
   ): Promise<inference.CompleteResponse> => {
     const started = performance.now();
     const inferenceId = uuidv7();
-    const tenantId = tenantOf(principal);
-
-    validateMessages(request.messages, deps.limits);
-    validateParameters(request);
-    const needs = requiredCapabilities(request, false);
-    const route = await step('route', () =>
-      routeRequest(deps.follower.policy, tenantId, request, needs),
-    );
-    const claim = await step('idempotency', () =>
-      deps.claims.claim(tenantId, request.idempotencyKey, requestHash(request), {
-        signal,
-        deadline,
-      }),
-    );
+    const { signal, deadline, trailers } = context;
+    const { tenantId, route, claim } = await prepare(deps, request, context, false);
     if (claim.kind === 'replay') return { ...claim.response, idempotentReplay: true };
 
     try {

@@ -1,10 +1,16 @@
-// The pieces of Complete and Stream that touch neither the request nor its delivery.
+// The pieces of Complete and Stream that do not depend on how the answer is delivered.
 import type { inference } from '@keel/contracts';
-import { type Principal, cancelledByCaller } from '@keel/kit';
+import { type CallContext, type Principal, cancelledByCaller } from '@keel/kit';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { CallerEnd } from '../domain/answer';
 import type { Logger } from '@keel/telemetry';
-import type { OwnedClaim } from '../store/idempotency-claims';
+import { requiredCapabilities } from '../domain/capabilities';
+import { requestHash } from '../domain/idempotency';
+import { validateParameters } from '../domain/parameters';
+import { type Route, routeRequest } from '../domain/route';
+import { validateMessages } from '../domain/validate';
+import type { Claim, OwnedClaim } from '../store/idempotency-claims';
+import type { InferenceDependencies } from './deps';
 
 /**
  * The trailing metadata key that carries the inference id once the inference is recorded, so a
@@ -12,9 +18,35 @@ import type { OwnedClaim } from '../store/idempotency-claims';
  */
 export const INFERENCE_ID_TRAILER = 'keel-inference-id';
 
-export function tenantOf(principal: Principal | null): string {
+function tenantOf(principal: Principal | null): string {
   if (!principal) throw new Error('InferenceService must be bound with the inference scope');
   return principal.tenantId;
+}
+
+/**
+ * The steps before any model is called, the same for both RPCs: validate the request, route it
+ * from the local policy snapshot, and claim its idempotency key (a replay ends the request).
+ */
+export async function prepare(
+  deps: InferenceDependencies,
+  request: inference.CompleteRequest,
+  { principal, signal, deadline }: CallContext,
+  streamed: boolean,
+): Promise<{ tenantId: string; route: Route; claim: Claim }> {
+  const tenantId = tenantOf(principal);
+  validateMessages(request.messages, deps.limits);
+  validateParameters(request);
+  const needs = requiredCapabilities(request, streamed);
+  const route = await step('route', () =>
+    routeRequest(deps.follower.policy, tenantId, request, needs),
+  );
+  const claim = await step('idempotency', () =>
+    deps.claims.claim(tenantId, request.idempotencyKey, requestHash(request), {
+      signal,
+      deadline,
+    }),
+  );
+  return { tenantId, route, claim };
 }
 
 /**

@@ -8,12 +8,9 @@ import { type Send, type StreamContext, cancelledByCaller } from '@keel/kit';
 import { currentTraceId } from '@keel/telemetry';
 import { uuidv7 } from 'uuidv7';
 import { completeResponse, streamEnd, unservedError, unservedStatus } from '../domain/answer';
-import { requiredCapabilities } from '../domain/capabilities';
 import { completedEvent } from '../domain/completed-event';
 import { type ChainOutcome, chainCost, openStreamChain } from '../domain/fallback';
-import { requestHash } from '../domain/idempotency';
-import { modelRequestOf, validateParameters } from '../domain/parameters';
-import { routeRequest } from '../domain/route';
+import { modelRequestOf } from '../domain/parameters';
 import {
   deliverChunks,
   deliveredStatus,
@@ -22,39 +19,19 @@ import {
   replayDeltas,
   streamOutcome,
 } from '../domain/stream-delivery';
-import { validateMessages } from '../domain/validate';
 import type { InferenceDependencies } from './deps';
-import {
-  INFERENCE_ID_TRAILER,
-  callerEnd,
-  keepForRepeats,
-  releaseClaim,
-  step,
-  tenantOf,
-} from './shared';
+import { prepare, INFERENCE_ID_TRAILER, callerEnd, keepForRepeats, releaseClaim } from './shared';
 
 export function stream(deps: InferenceDependencies) {
   return async (
     request: inference.StreamRequest,
-    { principal, signal, deadline, trailers }: StreamContext,
+    context: StreamContext,
     send: Send<inference.StreamResponse>,
   ): Promise<void> => {
     const started = performance.now();
     const inferenceId = uuidv7();
-    const tenantId = tenantOf(principal);
-
-    validateMessages(request.messages, deps.limits);
-    validateParameters(request);
-    const needs = requiredCapabilities(request, true);
-    const route = await step('route', () =>
-      routeRequest(deps.follower.policy, tenantId, request, needs),
-    );
-    const claim = await step('idempotency', () =>
-      deps.claims.claim(tenantId, request.idempotencyKey, requestHash(request), {
-        signal,
-        deadline,
-      }),
-    );
+    const { signal, deadline, trailers } = context;
+    const { tenantId, route, claim } = await prepare(deps, request, context, true);
     if (claim.kind === 'replay') {
       const answer = { ...claim.response, idempotentReplay: true };
       for (const delta of replayDeltas(answer.text, answer.toolCalls)) {

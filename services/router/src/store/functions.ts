@@ -1,5 +1,5 @@
 import type { router } from '@keel/contracts';
-import { insertOnce, isDuplicateKeyError } from '@keel/store';
+import { insertOnce, replaceOrInsert } from '@keel/store';
 import type { Collection } from 'mongodb';
 
 export interface VariantDoc {
@@ -56,14 +56,11 @@ export class FunctionStore {
 
   /** Creates or replaces the tenant's function of that name. */
   async put(doc: FunctionDoc): Promise<void> {
-    const filter = { tenant_id: doc.tenant_id, function_name: doc.function_name };
-    try {
-      await this.collection.replaceOne(filter, doc, { upsert: true });
-    } catch (error) {
-      // Two first writes of one function raced to insert it: the loser replaces the winner's.
-      if (!isDuplicateKeyError(error)) throw error;
-      await this.collection.replaceOne(filter, doc);
-    }
+    await replaceOrInsert(
+      this.collection,
+      { tenant_id: doc.tenant_id, function_name: doc.function_name },
+      doc,
+    );
   }
 
   async all(): Promise<router.KeelFunction[]> {

@@ -1,5 +1,5 @@
 import { router } from '@keel/contracts';
-import { isDuplicateKeyError } from '@keel/store';
+import { replaceOrInsert } from '@keel/store';
 import type { Collection } from 'mongodb';
 
 /** A catalog model the operator wrote; the catalog is the built-in models and these. */
@@ -60,14 +60,7 @@ export class ModelStore {
 
   /** Creates or replaces the model of that name. */
   async put(doc: ModelDoc): Promise<void> {
-    const filter = { name: doc.name };
-    try {
-      await this.collection.replaceOne(filter, doc, { upsert: true });
-    } catch (error) {
-      // Two first writes of one model raced to insert it: the loser replaces the winner's.
-      if (!isDuplicateKeyError(error)) throw error;
-      await this.collection.replaceOne(filter, doc);
-    }
+    await replaceOrInsert(this.collection, { name: doc.name }, doc);
   }
 
   async all(): Promise<router.Model[]> {

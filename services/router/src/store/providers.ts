@@ -1,5 +1,5 @@
 import type { router } from '@keel/contracts';
-import { isDuplicateKeyError } from '@keel/store';
+import { replaceOrInsert } from '@keel/store';
 import type { Collection } from 'mongodb';
 import { providerKindOfWord, providerKindWord } from '../domain/provider';
 
@@ -49,14 +49,7 @@ export class ProviderStore {
 
   /** Creates or replaces the provider of that name. */
   async put(doc: ProviderDoc): Promise<void> {
-    const filter = { name: doc.name };
-    try {
-      await this.collection.replaceOne(filter, doc, { upsert: true });
-    } catch (error) {
-      // Two first writes of one provider raced to insert it: the loser replaces the winner's.
-      if (!isDuplicateKeyError(error)) throw error;
-      await this.collection.replaceOne(filter, doc);
-    }
+    await replaceOrInsert(this.collection, { name: doc.name }, doc);
   }
 
   /** Every configured provider, by name. */
