@@ -11,6 +11,7 @@ import { Timestamp } from "../../../google/protobuf/timestamp";
 import { ChatMessage, ToolCall, Usage } from "../../common/v1/common";
 import {
   Attempt,
+  CacheHit,
   FinishReason,
   finishReasonFromJSON,
   finishReasonToJSON,
@@ -68,12 +69,48 @@ export interface InferenceCompleted {
   /** True for an inference answered through Stream. */
   streamed: boolean;
   /** For a stream: from the request to the first token delivered. */
-  timeToFirstToken: Duration | undefined;
+  timeToFirstToken:
+    | Duration
+    | undefined;
+  /** Set when the answer came from the exact cache (no attempts, cost 0). */
+  cacheHit:
+    | CacheHit
+    | undefined;
+  /** True when `output_text` is the function's fallback answer, given instead of an error. */
+  fallbackAnswer: boolean;
+  /** What the guardrails found and did. */
+  guardrails: GuardrailReport | undefined;
 }
 
 export interface InferenceCompleted_TagsEntry {
   key: string;
   value: string;
+}
+
+/** What the guardrails found in one inference. Counts, never the text found. */
+export interface GuardrailReport {
+  /** Personal data found, by type name (`EMAIL_ADDRESS`: 2), in the input and in the output. */
+  inputPiiCounts: { [key: string]: number };
+  outputPiiCounts: { [key: string]: number };
+  /** True when the messages and output of this event (and its payload) are redacted. */
+  redacted: boolean;
+  /** True when the provider was sent the redacted messages. */
+  redactedUpstream: boolean;
+  /** Unsafe-content categories found (`SELF_HARM`), whatever the action. */
+  inputFlaggedCategories: string[];
+  outputFlaggedCategories: string[];
+  /** The guardrail that blocked the request (`content_safety.output: VIOLENCE`); empty when none did. */
+  blockedBy: string;
+}
+
+export interface GuardrailReport_InputPiiCountsEntry {
+  key: string;
+  value: number;
+}
+
+export interface GuardrailReport_OutputPiiCountsEntry {
+  key: string;
+  value: number;
 }
 
 /** Where the text of an inference too large for its event is stored. */
@@ -121,6 +158,9 @@ function createBaseInferenceCompleted(): InferenceCompleted {
     episodeId: "",
     streamed: false,
     timeToFirstToken: undefined,
+    cacheHit: undefined,
+    fallbackAnswer: false,
+    guardrails: undefined,
   };
 }
 
@@ -203,6 +243,15 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     }
     if (message.timeToFirstToken !== undefined) {
       Duration.encode(message.timeToFirstToken, writer.uint32(186).fork()).join();
+    }
+    if (message.cacheHit !== undefined) {
+      CacheHit.encode(message.cacheHit, writer.uint32(194).fork()).join();
+    }
+    if (message.fallbackAnswer !== false) {
+      writer.uint32(200).bool(message.fallbackAnswer);
+    }
+    if (message.guardrails !== undefined) {
+      GuardrailReport.encode(message.guardrails, writer.uint32(210).fork()).join();
     }
     return writer;
   },
@@ -407,6 +456,30 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
             message.timeToFirstToken = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.cacheHit = CacheHit.decode(reader, reader.uint32());
+            continue;
+          }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.fallbackAnswer = reader.bool();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.guardrails = GuardrailReport.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -519,6 +592,17 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
         : isSet(object.time_to_first_token)
         ? Duration.fromJSON(object.time_to_first_token)
         : undefined,
+      cacheHit: isSet(object.cacheHit)
+        ? CacheHit.fromJSON(object.cacheHit)
+        : isSet(object.cache_hit)
+        ? CacheHit.fromJSON(object.cache_hit)
+        : undefined,
+      fallbackAnswer: isSet(object.fallbackAnswer)
+        ? globalThis.Boolean(object.fallbackAnswer)
+        : isSet(object.fallback_answer)
+        ? globalThis.Boolean(object.fallback_answer)
+        : false,
+      guardrails: isSet(object.guardrails) ? GuardrailReport.fromJSON(object.guardrails) : undefined,
     };
   },
 
@@ -599,6 +683,15 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     if (message.timeToFirstToken !== undefined) {
       obj.timeToFirstToken = Duration.toJSON(message.timeToFirstToken);
     }
+    if (message.cacheHit !== undefined) {
+      obj.cacheHit = CacheHit.toJSON(message.cacheHit);
+    }
+    if (message.fallbackAnswer !== false) {
+      obj.fallbackAnswer = message.fallbackAnswer;
+    }
+    if (message.guardrails !== undefined) {
+      obj.guardrails = GuardrailReport.toJSON(message.guardrails);
+    }
     return obj;
   },
 
@@ -649,6 +742,13 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     message.streamed = object.streamed ?? false;
     message.timeToFirstToken = (object.timeToFirstToken !== undefined && object.timeToFirstToken !== null)
       ? Duration.fromPartial(object.timeToFirstToken)
+      : undefined;
+    message.cacheHit = (object.cacheHit !== undefined && object.cacheHit !== null)
+      ? CacheHit.fromPartial(object.cacheHit)
+      : undefined;
+    message.fallbackAnswer = object.fallbackAnswer ?? false;
+    message.guardrails = (object.guardrails !== undefined && object.guardrails !== null)
+      ? GuardrailReport.fromPartial(object.guardrails)
       : undefined;
     return message;
   },
@@ -735,6 +835,459 @@ export const InferenceCompleted_TagsEntry: MessageFns<InferenceCompleted_TagsEnt
     const message = createBaseInferenceCompleted_TagsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseGuardrailReport(): GuardrailReport {
+  return {
+    inputPiiCounts: {},
+    outputPiiCounts: {},
+    redacted: false,
+    redactedUpstream: false,
+    inputFlaggedCategories: [],
+    outputFlaggedCategories: [],
+    blockedBy: "",
+  };
+}
+
+export const GuardrailReport: MessageFns<GuardrailReport> = {
+  encode(message: GuardrailReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.inputPiiCounts).forEach(([key, value]: [string, number]) => {
+      GuardrailReport_InputPiiCountsEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
+    });
+    globalThis.Object.entries(message.outputPiiCounts).forEach(([key, value]: [string, number]) => {
+      GuardrailReport_OutputPiiCountsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    if (message.redacted !== false) {
+      writer.uint32(24).bool(message.redacted);
+    }
+    if (message.redactedUpstream !== false) {
+      writer.uint32(32).bool(message.redactedUpstream);
+    }
+    for (const v of message.inputFlaggedCategories) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.outputFlaggedCategories) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.blockedBy !== "") {
+      writer.uint32(58).string(message.blockedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GuardrailReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGuardrailReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            const entry1 = GuardrailReport_InputPiiCountsEntry.decode(reader, reader.uint32());
+            if (entry1.value !== undefined) {
+              message.inputPiiCounts[entry1.key] = entry1.value;
+            }
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = GuardrailReport_OutputPiiCountsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.outputPiiCounts[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.redacted = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.redactedUpstream = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.inputFlaggedCategories.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.outputFlaggedCategories.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.blockedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GuardrailReport {
+    return {
+      inputPiiCounts: isObject(object.inputPiiCounts)
+        ? (globalThis.Object.entries(object.inputPiiCounts) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.input_pii_counts)
+        ? (globalThis.Object.entries(object.input_pii_counts) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      outputPiiCounts: isObject(object.outputPiiCounts)
+        ? (globalThis.Object.entries(object.outputPiiCounts) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.output_pii_counts)
+        ? (globalThis.Object.entries(object.output_pii_counts) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      redacted: isSet(object.redacted) ? globalThis.Boolean(object.redacted) : false,
+      redactedUpstream: isSet(object.redactedUpstream)
+        ? globalThis.Boolean(object.redactedUpstream)
+        : isSet(object.redacted_upstream)
+        ? globalThis.Boolean(object.redacted_upstream)
+        : false,
+      inputFlaggedCategories: globalThis.Array.isArray(object?.inputFlaggedCategories)
+        ? object.inputFlaggedCategories.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.input_flagged_categories)
+        ? object.input_flagged_categories.map((e: any) => globalThis.String(e))
+        : [],
+      outputFlaggedCategories: globalThis.Array.isArray(object?.outputFlaggedCategories)
+        ? object.outputFlaggedCategories.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.output_flagged_categories)
+        ? object.output_flagged_categories.map((e: any) => globalThis.String(e))
+        : [],
+      blockedBy: isSet(object.blockedBy)
+        ? globalThis.String(object.blockedBy)
+        : isSet(object.blocked_by)
+        ? globalThis.String(object.blocked_by)
+        : "",
+    };
+  },
+
+  toJSON(message: GuardrailReport): unknown {
+    const obj: any = {};
+    if (message.inputPiiCounts) {
+      const entries = globalThis.Object.entries(message.inputPiiCounts) as [string, number][];
+      if (entries.length > 0) {
+        obj.inputPiiCounts = {};
+        entries.forEach(([k, v]) => {
+          obj.inputPiiCounts[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.outputPiiCounts) {
+      const entries = globalThis.Object.entries(message.outputPiiCounts) as [string, number][];
+      if (entries.length > 0) {
+        obj.outputPiiCounts = {};
+        entries.forEach(([k, v]) => {
+          obj.outputPiiCounts[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.redacted !== false) {
+      obj.redacted = message.redacted;
+    }
+    if (message.redactedUpstream !== false) {
+      obj.redactedUpstream = message.redactedUpstream;
+    }
+    if (message.inputFlaggedCategories?.length) {
+      obj.inputFlaggedCategories = message.inputFlaggedCategories;
+    }
+    if (message.outputFlaggedCategories?.length) {
+      obj.outputFlaggedCategories = message.outputFlaggedCategories;
+    }
+    if (message.blockedBy !== "") {
+      obj.blockedBy = message.blockedBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GuardrailReport>, I>>(base?: I): GuardrailReport {
+    return GuardrailReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GuardrailReport>, I>>(object: I): GuardrailReport {
+    const message = createBaseGuardrailReport();
+    message.inputPiiCounts = (globalThis.Object.entries(object.inputPiiCounts ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.outputPiiCounts = (globalThis.Object.entries(object.outputPiiCounts ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.redacted = object.redacted ?? false;
+    message.redactedUpstream = object.redactedUpstream ?? false;
+    message.inputFlaggedCategories = object.inputFlaggedCategories?.map((e) => e) || [];
+    message.outputFlaggedCategories = object.outputFlaggedCategories?.map((e) => e) || [];
+    message.blockedBy = object.blockedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseGuardrailReport_InputPiiCountsEntry(): GuardrailReport_InputPiiCountsEntry {
+  return { key: "", value: 0 };
+}
+
+export const GuardrailReport_InputPiiCountsEntry: MessageFns<GuardrailReport_InputPiiCountsEntry> = {
+  encode(message: GuardrailReport_InputPiiCountsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GuardrailReport_InputPiiCountsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGuardrailReport_InputPiiCountsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GuardrailReport_InputPiiCountsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: GuardrailReport_InputPiiCountsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GuardrailReport_InputPiiCountsEntry>, I>>(
+    base?: I,
+  ): GuardrailReport_InputPiiCountsEntry {
+    return GuardrailReport_InputPiiCountsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GuardrailReport_InputPiiCountsEntry>, I>>(
+    object: I,
+  ): GuardrailReport_InputPiiCountsEntry {
+    const message = createBaseGuardrailReport_InputPiiCountsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseGuardrailReport_OutputPiiCountsEntry(): GuardrailReport_OutputPiiCountsEntry {
+  return { key: "", value: 0 };
+}
+
+export const GuardrailReport_OutputPiiCountsEntry: MessageFns<GuardrailReport_OutputPiiCountsEntry> = {
+  encode(message: GuardrailReport_OutputPiiCountsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GuardrailReport_OutputPiiCountsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGuardrailReport_OutputPiiCountsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GuardrailReport_OutputPiiCountsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: GuardrailReport_OutputPiiCountsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GuardrailReport_OutputPiiCountsEntry>, I>>(
+    base?: I,
+  ): GuardrailReport_OutputPiiCountsEntry {
+    return GuardrailReport_OutputPiiCountsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GuardrailReport_OutputPiiCountsEntry>, I>>(
+    object: I,
+  ): GuardrailReport_OutputPiiCountsEntry {
+    const message = createBaseGuardrailReport_OutputPiiCountsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };

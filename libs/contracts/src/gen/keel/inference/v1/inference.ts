@@ -191,6 +191,14 @@ export interface Attempt {
   skipped: boolean;
 }
 
+/** An answer served from the exact cache: `usage` is the original inference's, the cost 0. */
+export interface CacheHit {
+  /** The inference whose answer was stored. */
+  sourceInferenceId: string;
+  /** What the original inference cost, and so what this hit saved. */
+  savedNanoUsd: bigint;
+}
+
 function createBaseAttempt(): Attempt {
   return {
     model: "",
@@ -457,6 +465,104 @@ export const Attempt: MessageFns<Attempt> = {
       : undefined;
     message.httpStatus = object.httpStatus ?? 0;
     message.skipped = object.skipped ?? false;
+    return message;
+  },
+};
+
+function createBaseCacheHit(): CacheHit {
+  return { sourceInferenceId: "", savedNanoUsd: 0n };
+}
+
+export const CacheHit: MessageFns<CacheHit> = {
+  encode(message: CacheHit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sourceInferenceId !== "") {
+      writer.uint32(10).string(message.sourceInferenceId);
+    }
+    if (message.savedNanoUsd !== 0n) {
+      if (BigInt.asIntN(64, message.savedNanoUsd) !== message.savedNanoUsd) {
+        throw new globalThis.Error("value provided for field message.savedNanoUsd of type int64 too large");
+      }
+      writer.uint32(16).int64(message.savedNanoUsd);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CacheHit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCacheHit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sourceInferenceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.savedNanoUsd = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CacheHit {
+    return {
+      sourceInferenceId: isSet(object.sourceInferenceId)
+        ? globalThis.String(object.sourceInferenceId)
+        : isSet(object.source_inference_id)
+        ? globalThis.String(object.source_inference_id)
+        : "",
+      savedNanoUsd: isSet(object.savedNanoUsd)
+        ? BigInt(object.savedNanoUsd)
+        : isSet(object.saved_nano_usd)
+        ? BigInt(object.saved_nano_usd)
+        : 0n,
+    };
+  },
+
+  toJSON(message: CacheHit): unknown {
+    const obj: any = {};
+    if (message.sourceInferenceId !== "") {
+      obj.sourceInferenceId = message.sourceInferenceId;
+    }
+    if (message.savedNanoUsd !== 0n) {
+      obj.savedNanoUsd = message.savedNanoUsd.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CacheHit>, I>>(base?: I): CacheHit {
+    return CacheHit.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CacheHit>, I>>(object: I): CacheHit {
+    const message = createBaseCacheHit();
+    message.sourceInferenceId = object.sourceInferenceId ?? "";
+    message.savedNanoUsd = (object.savedNanoUsd !== undefined && object.savedNanoUsd !== null)
+      ? BigInt(object.savedNanoUsd)
+      : 0n;
     return message;
   },
 };

@@ -24,6 +24,7 @@ import { Duration } from "../../../google/protobuf/duration";
 import { ChatMessage, Tool, ToolCall, Usage } from "../../common/v1/common";
 import {
   Attempt,
+  CacheHit,
   FinishReason,
   finishReasonFromJSON,
   finishReasonToJSON,
@@ -68,6 +69,8 @@ export interface CompleteRequest {
   tools: Tool[];
   /** `auto` (or empty), `none`, `required`, or the name of one of `tools`. */
   toolChoice: string;
+  /** Neither answer from the function's cache nor store this answer in it. */
+  bypassCache: boolean;
 }
 
 export interface CompleteRequest_TagsEntry {
@@ -90,6 +93,12 @@ export interface CompleteResponse {
   attempts: Attempt[];
   /** True when this is the stored result of an earlier request with the same idempotency key. */
   idempotentReplay: boolean;
+  /** Set when the answer came from the function's cache instead of a model. */
+  cacheHit:
+    | CacheHit
+    | undefined;
+  /** True when this is the function's fallback answer, given instead of an error. */
+  fallbackAnswer: boolean;
 }
 
 /** The same fields, with the same meaning, as CompleteRequest. */
@@ -107,6 +116,7 @@ export interface StreamRequest {
   idempotencyKey: string;
   tools: Tool[];
   toolChoice: string;
+  bypassCache: boolean;
 }
 
 export interface StreamRequest_TagsEntry {
@@ -144,6 +154,8 @@ export interface StreamEnd {
   attempts: Attempt[];
   timeToFirstToken: Duration | undefined;
   idempotentReplay: boolean;
+  cacheHit: CacheHit | undefined;
+  fallbackAnswer: boolean;
 }
 
 function createBaseCompleteRequest(): CompleteRequest {
@@ -161,6 +173,7 @@ function createBaseCompleteRequest(): CompleteRequest {
     idempotencyKey: "",
     tools: [],
     toolChoice: "",
+    bypassCache: false,
   };
 }
 
@@ -204,6 +217,9 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     }
     if (message.toolChoice !== "") {
       writer.uint32(106).string(message.toolChoice);
+    }
+    if (message.bypassCache !== false) {
+      writer.uint32(112).bool(message.bypassCache);
     }
     return writer;
   },
@@ -328,6 +344,14 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
             message.toolChoice = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.bypassCache = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -402,6 +426,11 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
         : isSet(object.tool_choice)
         ? globalThis.String(object.tool_choice)
         : "",
+      bypassCache: isSet(object.bypassCache)
+        ? globalThis.Boolean(object.bypassCache)
+        : isSet(object.bypass_cache)
+        ? globalThis.Boolean(object.bypass_cache)
+        : false,
     };
   },
 
@@ -452,6 +481,9 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     if (message.toolChoice !== "") {
       obj.toolChoice = message.toolChoice;
     }
+    if (message.bypassCache !== false) {
+      obj.bypassCache = message.bypassCache;
+    }
     return obj;
   },
 
@@ -481,6 +513,7 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     message.idempotencyKey = object.idempotencyKey ?? "";
     message.tools = object.tools?.map((e) => Tool.fromPartial(e)) || [];
     message.toolChoice = object.toolChoice ?? "";
+    message.bypassCache = object.bypassCache ?? false;
     return message;
   },
 };
@@ -583,6 +616,8 @@ function createBaseCompleteResponse(): CompleteResponse {
     toolCalls: [],
     attempts: [],
     idempotentReplay: false,
+    cacheHit: undefined,
+    fallbackAnswer: false,
   };
 }
 
@@ -623,6 +658,12 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
     }
     if (message.idempotentReplay !== false) {
       writer.uint32(88).bool(message.idempotentReplay);
+    }
+    if (message.cacheHit !== undefined) {
+      CacheHit.encode(message.cacheHit, writer.uint32(98).fork()).join();
+    }
+    if (message.fallbackAnswer !== false) {
+      writer.uint32(104).bool(message.fallbackAnswer);
     }
     return writer;
   },
@@ -728,6 +769,22 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
             message.idempotentReplay = reader.bool();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.cacheHit = CacheHit.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.fallbackAnswer = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -781,6 +838,16 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
         : isSet(object.idempotent_replay)
         ? globalThis.Boolean(object.idempotent_replay)
         : false,
+      cacheHit: isSet(object.cacheHit)
+        ? CacheHit.fromJSON(object.cacheHit)
+        : isSet(object.cache_hit)
+        ? CacheHit.fromJSON(object.cache_hit)
+        : undefined,
+      fallbackAnswer: isSet(object.fallbackAnswer)
+        ? globalThis.Boolean(object.fallbackAnswer)
+        : isSet(object.fallback_answer)
+        ? globalThis.Boolean(object.fallback_answer)
+        : false,
     };
   },
 
@@ -819,6 +886,12 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
     if (message.idempotentReplay !== false) {
       obj.idempotentReplay = message.idempotentReplay;
     }
+    if (message.cacheHit !== undefined) {
+      obj.cacheHit = CacheHit.toJSON(message.cacheHit);
+    }
+    if (message.fallbackAnswer !== false) {
+      obj.fallbackAnswer = message.fallbackAnswer;
+    }
     return obj;
   },
 
@@ -840,6 +913,10 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
     message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
     message.attempts = object.attempts?.map((e) => Attempt.fromPartial(e)) || [];
     message.idempotentReplay = object.idempotentReplay ?? false;
+    message.cacheHit = (object.cacheHit !== undefined && object.cacheHit !== null)
+      ? CacheHit.fromPartial(object.cacheHit)
+      : undefined;
+    message.fallbackAnswer = object.fallbackAnswer ?? false;
     return message;
   },
 };
@@ -859,6 +936,7 @@ function createBaseStreamRequest(): StreamRequest {
     idempotencyKey: "",
     tools: [],
     toolChoice: "",
+    bypassCache: false,
   };
 }
 
@@ -902,6 +980,9 @@ export const StreamRequest: MessageFns<StreamRequest> = {
     }
     if (message.toolChoice !== "") {
       writer.uint32(106).string(message.toolChoice);
+    }
+    if (message.bypassCache !== false) {
+      writer.uint32(112).bool(message.bypassCache);
     }
     return writer;
   },
@@ -1026,6 +1107,14 @@ export const StreamRequest: MessageFns<StreamRequest> = {
             message.toolChoice = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.bypassCache = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1100,6 +1189,11 @@ export const StreamRequest: MessageFns<StreamRequest> = {
         : isSet(object.tool_choice)
         ? globalThis.String(object.tool_choice)
         : "",
+      bypassCache: isSet(object.bypassCache)
+        ? globalThis.Boolean(object.bypassCache)
+        : isSet(object.bypass_cache)
+        ? globalThis.Boolean(object.bypass_cache)
+        : false,
     };
   },
 
@@ -1150,6 +1244,9 @@ export const StreamRequest: MessageFns<StreamRequest> = {
     if (message.toolChoice !== "") {
       obj.toolChoice = message.toolChoice;
     }
+    if (message.bypassCache !== false) {
+      obj.bypassCache = message.bypassCache;
+    }
     return obj;
   },
 
@@ -1179,6 +1276,7 @@ export const StreamRequest: MessageFns<StreamRequest> = {
     message.idempotencyKey = object.idempotencyKey ?? "";
     message.tools = object.tools?.map((e) => Tool.fromPartial(e)) || [];
     message.toolChoice = object.toolChoice ?? "";
+    message.bypassCache = object.bypassCache ?? false;
     return message;
   },
 };
@@ -1478,6 +1576,8 @@ function createBaseStreamEnd(): StreamEnd {
     attempts: [],
     timeToFirstToken: undefined,
     idempotentReplay: false,
+    cacheHit: undefined,
+    fallbackAnswer: false,
   };
 }
 
@@ -1515,6 +1615,12 @@ export const StreamEnd: MessageFns<StreamEnd> = {
     }
     if (message.idempotentReplay !== false) {
       writer.uint32(80).bool(message.idempotentReplay);
+    }
+    if (message.cacheHit !== undefined) {
+      CacheHit.encode(message.cacheHit, writer.uint32(90).fork()).join();
+    }
+    if (message.fallbackAnswer !== false) {
+      writer.uint32(96).bool(message.fallbackAnswer);
     }
     return writer;
   },
@@ -1612,6 +1718,22 @@ export const StreamEnd: MessageFns<StreamEnd> = {
             message.idempotentReplay = reader.bool();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.cacheHit = CacheHit.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.fallbackAnswer = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1666,6 +1788,16 @@ export const StreamEnd: MessageFns<StreamEnd> = {
         : isSet(object.idempotent_replay)
         ? globalThis.Boolean(object.idempotent_replay)
         : false,
+      cacheHit: isSet(object.cacheHit)
+        ? CacheHit.fromJSON(object.cacheHit)
+        : isSet(object.cache_hit)
+        ? CacheHit.fromJSON(object.cache_hit)
+        : undefined,
+      fallbackAnswer: isSet(object.fallbackAnswer)
+        ? globalThis.Boolean(object.fallbackAnswer)
+        : isSet(object.fallback_answer)
+        ? globalThis.Boolean(object.fallback_answer)
+        : false,
     };
   },
 
@@ -1701,6 +1833,12 @@ export const StreamEnd: MessageFns<StreamEnd> = {
     if (message.idempotentReplay !== false) {
       obj.idempotentReplay = message.idempotentReplay;
     }
+    if (message.cacheHit !== undefined) {
+      obj.cacheHit = CacheHit.toJSON(message.cacheHit);
+    }
+    if (message.fallbackAnswer !== false) {
+      obj.fallbackAnswer = message.fallbackAnswer;
+    }
     return obj;
   },
 
@@ -1723,6 +1861,10 @@ export const StreamEnd: MessageFns<StreamEnd> = {
       ? Duration.fromPartial(object.timeToFirstToken)
       : undefined;
     message.idempotentReplay = object.idempotentReplay ?? false;
+    message.cacheHit = (object.cacheHit !== undefined && object.cacheHit !== null)
+      ? CacheHit.fromPartial(object.cacheHit)
+      : undefined;
+    message.fallbackAnswer = object.fallbackAnswer ?? false;
     return message;
   },
 };

@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Duration } from "../../../google/protobuf/duration";
 import { Timestamp } from "../../../google/protobuf/timestamp";
 
 export const protobufPackage = "keel.router.v1";
@@ -159,6 +160,188 @@ export function modelTierToJSON(object: ModelTier): string {
   }
 }
 
+/** The kinds of personal data Keel detects. */
+export enum PiiType {
+  PII_TYPE_UNSPECIFIED = 0,
+  PII_TYPE_EMAIL_ADDRESS = 1,
+  PII_TYPE_PHONE_NUMBER = 2,
+  PII_TYPE_CREDIT_CARD = 3,
+  PII_TYPE_US_SSN = 4,
+  PII_TYPE_IP_ADDRESS = 5,
+  PII_TYPE_PERSON = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function piiTypeFromJSON(object: any): PiiType {
+  switch (object) {
+    case 0:
+    case "PII_TYPE_UNSPECIFIED":
+      return PiiType.PII_TYPE_UNSPECIFIED;
+    case 1:
+    case "PII_TYPE_EMAIL_ADDRESS":
+      return PiiType.PII_TYPE_EMAIL_ADDRESS;
+    case 2:
+    case "PII_TYPE_PHONE_NUMBER":
+      return PiiType.PII_TYPE_PHONE_NUMBER;
+    case 3:
+    case "PII_TYPE_CREDIT_CARD":
+      return PiiType.PII_TYPE_CREDIT_CARD;
+    case 4:
+    case "PII_TYPE_US_SSN":
+      return PiiType.PII_TYPE_US_SSN;
+    case 5:
+    case "PII_TYPE_IP_ADDRESS":
+      return PiiType.PII_TYPE_IP_ADDRESS;
+    case 6:
+    case "PII_TYPE_PERSON":
+      return PiiType.PII_TYPE_PERSON;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PiiType.UNRECOGNIZED;
+  }
+}
+
+export function piiTypeToJSON(object: PiiType): string {
+  switch (object) {
+    case PiiType.PII_TYPE_UNSPECIFIED:
+      return "PII_TYPE_UNSPECIFIED";
+    case PiiType.PII_TYPE_EMAIL_ADDRESS:
+      return "PII_TYPE_EMAIL_ADDRESS";
+    case PiiType.PII_TYPE_PHONE_NUMBER:
+      return "PII_TYPE_PHONE_NUMBER";
+    case PiiType.PII_TYPE_CREDIT_CARD:
+      return "PII_TYPE_CREDIT_CARD";
+    case PiiType.PII_TYPE_US_SSN:
+      return "PII_TYPE_US_SSN";
+    case PiiType.PII_TYPE_IP_ADDRESS:
+      return "PII_TYPE_IP_ADDRESS";
+    case PiiType.PII_TYPE_PERSON:
+      return "PII_TYPE_PERSON";
+    case PiiType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** The categories of unsafe content, as the moderation data labels them. */
+export enum SafetyCategory {
+  SAFETY_CATEGORY_UNSPECIFIED = 0,
+  SAFETY_CATEGORY_SEXUAL = 1,
+  SAFETY_CATEGORY_HATE = 2,
+  SAFETY_CATEGORY_VIOLENCE = 3,
+  SAFETY_CATEGORY_HARASSMENT = 4,
+  SAFETY_CATEGORY_SELF_HARM = 5,
+  SAFETY_CATEGORY_SEXUAL_MINORS = 6,
+  SAFETY_CATEGORY_HATE_THREATENING = 7,
+  SAFETY_CATEGORY_VIOLENCE_GRAPHIC = 8,
+  UNRECOGNIZED = -1,
+}
+
+export function safetyCategoryFromJSON(object: any): SafetyCategory {
+  switch (object) {
+    case 0:
+    case "SAFETY_CATEGORY_UNSPECIFIED":
+      return SafetyCategory.SAFETY_CATEGORY_UNSPECIFIED;
+    case 1:
+    case "SAFETY_CATEGORY_SEXUAL":
+      return SafetyCategory.SAFETY_CATEGORY_SEXUAL;
+    case 2:
+    case "SAFETY_CATEGORY_HATE":
+      return SafetyCategory.SAFETY_CATEGORY_HATE;
+    case 3:
+    case "SAFETY_CATEGORY_VIOLENCE":
+      return SafetyCategory.SAFETY_CATEGORY_VIOLENCE;
+    case 4:
+    case "SAFETY_CATEGORY_HARASSMENT":
+      return SafetyCategory.SAFETY_CATEGORY_HARASSMENT;
+    case 5:
+    case "SAFETY_CATEGORY_SELF_HARM":
+      return SafetyCategory.SAFETY_CATEGORY_SELF_HARM;
+    case 6:
+    case "SAFETY_CATEGORY_SEXUAL_MINORS":
+      return SafetyCategory.SAFETY_CATEGORY_SEXUAL_MINORS;
+    case 7:
+    case "SAFETY_CATEGORY_HATE_THREATENING":
+      return SafetyCategory.SAFETY_CATEGORY_HATE_THREATENING;
+    case 8:
+    case "SAFETY_CATEGORY_VIOLENCE_GRAPHIC":
+      return SafetyCategory.SAFETY_CATEGORY_VIOLENCE_GRAPHIC;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SafetyCategory.UNRECOGNIZED;
+  }
+}
+
+export function safetyCategoryToJSON(object: SafetyCategory): string {
+  switch (object) {
+    case SafetyCategory.SAFETY_CATEGORY_UNSPECIFIED:
+      return "SAFETY_CATEGORY_UNSPECIFIED";
+    case SafetyCategory.SAFETY_CATEGORY_SEXUAL:
+      return "SAFETY_CATEGORY_SEXUAL";
+    case SafetyCategory.SAFETY_CATEGORY_HATE:
+      return "SAFETY_CATEGORY_HATE";
+    case SafetyCategory.SAFETY_CATEGORY_VIOLENCE:
+      return "SAFETY_CATEGORY_VIOLENCE";
+    case SafetyCategory.SAFETY_CATEGORY_HARASSMENT:
+      return "SAFETY_CATEGORY_HARASSMENT";
+    case SafetyCategory.SAFETY_CATEGORY_SELF_HARM:
+      return "SAFETY_CATEGORY_SELF_HARM";
+    case SafetyCategory.SAFETY_CATEGORY_SEXUAL_MINORS:
+      return "SAFETY_CATEGORY_SEXUAL_MINORS";
+    case SafetyCategory.SAFETY_CATEGORY_HATE_THREATENING:
+      return "SAFETY_CATEGORY_HATE_THREATENING";
+    case SafetyCategory.SAFETY_CATEGORY_VIOLENCE_GRAPHIC:
+      return "SAFETY_CATEGORY_VIOLENCE_GRAPHIC";
+    case SafetyCategory.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** What a content-safety check does with text it finds unsafe. */
+export enum SafetyAction {
+  SAFETY_ACTION_UNSPECIFIED = 0,
+  /** SAFETY_ACTION_FLAG - Record the categories in the event; the request goes on. */
+  SAFETY_ACTION_FLAG = 1,
+  /** SAFETY_ACTION_BLOCK - Refuse with FAILED_PRECONDITION naming the category (or answer the fallback, if set). */
+  SAFETY_ACTION_BLOCK = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function safetyActionFromJSON(object: any): SafetyAction {
+  switch (object) {
+    case 0:
+    case "SAFETY_ACTION_UNSPECIFIED":
+      return SafetyAction.SAFETY_ACTION_UNSPECIFIED;
+    case 1:
+    case "SAFETY_ACTION_FLAG":
+      return SafetyAction.SAFETY_ACTION_FLAG;
+    case 2:
+    case "SAFETY_ACTION_BLOCK":
+      return SafetyAction.SAFETY_ACTION_BLOCK;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SafetyAction.UNRECOGNIZED;
+  }
+}
+
+export function safetyActionToJSON(object: SafetyAction): string {
+  switch (object) {
+    case SafetyAction.SAFETY_ACTION_UNSPECIFIED:
+      return "SAFETY_ACTION_UNSPECIFIED";
+    case SafetyAction.SAFETY_ACTION_FLAG:
+      return "SAFETY_ACTION_FLAG";
+    case SafetyAction.SAFETY_ACTION_BLOCK:
+      return "SAFETY_ACTION_BLOCK";
+    case SafetyAction.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** A customer organisation. */
 export interface Tenant {
   tenantId: string;
@@ -174,8 +357,14 @@ export interface ApiKeyRecord {
   tenantId: string;
   secretSha256: Buffer;
   scopes: ApiKeyScope[];
-  /** True for the operator's keys, whose admin scope reaches every tenant. */
+  /**
+   * True for keys of the operator's tenant. Operator power (reaching every tenant, managing
+   * providers and models) goes only with the admin scope: an operator key without it is an
+   * ordinary key of the operator's tenant.
+   */
   operator: boolean;
+  /** When the key stops working; unset means never. */
+  expiresAt: Date | undefined;
 }
 
 /**
@@ -267,7 +456,29 @@ export interface FunctionMessage {
   functionName: string;
   variants: Variant[];
   policy: RoutingPolicy | undefined;
-  updatedAt: Date | undefined;
+  updatedAt:
+    | Date
+    | undefined;
+  /** Each part set here replaces the same part of the tenant's default guardrails. */
+  guardrails:
+    | Guardrails
+    | undefined;
+  /** A limit of this function alone, on top of the tenant's. */
+  rateLimit:
+    | RateLimit
+    | undefined;
+  /** Unset: answers are not cached. */
+  cache: CachePolicy | undefined;
+}
+
+/** What a tenant sets once for all its functions. */
+export interface TenantSettings {
+  /** The guardrails of every function that does not set the same part itself. */
+  guardrails:
+    | Guardrails
+    | undefined;
+  /** A limit on all the tenant's requests together. */
+  rateLimit: RateLimit | undefined;
 }
 
 /** Everything inference needs to route one tenant's requests. */
@@ -275,6 +486,71 @@ export interface TenantPolicy {
   tenantId: string;
   defaultFunctionName: string;
   functions: FunctionMessage[];
+  settings: TenantSettings | undefined;
+}
+
+/** Checks applied to every request of a function. Each part is optional; an unset part is off. */
+export interface Guardrails {
+  limits: GuardrailLimits | undefined;
+  pii: PiiRedaction | undefined;
+  contentSafety: ContentSafety | undefined;
+  fallback: FallbackAnswer | undefined;
+}
+
+/**
+ * Bounds on a request's size; 0 means no bound. A request over one is refused with
+ * INVALID_ARGUMENT naming the field and the bound.
+ */
+export interface GuardrailLimits {
+  /** Input tokens of the messages (and tools), as the routed model's tokenizer counts them. */
+  maxInputTokens: bigint;
+  maxMessages: number;
+  /** The largest `max_tokens` a request may ask for. */
+  maxOutputTokens: number;
+}
+
+/**
+ * Personal data found in the input and output is replaced by `<TYPE>` (`<EMAIL_ADDRESS>`) in
+ * everything Keel stores and publishes; the event keeps only counts by type.
+ */
+export interface PiiRedaction {
+  /** The types to redact; empty means every type. */
+  types: PiiType[];
+  /** Also send the redacted messages to the provider, instead of the caller's. */
+  redactUpstream: boolean;
+}
+
+/** A content-safety check on the input (before any model is called) and on the output. */
+export interface ContentSafety {
+  /** UNSPECIFIED: the input is not checked. */
+  inputAction: SafetyAction;
+  /** UNSPECIFIED: the output is not checked. */
+  outputAction: SafetyAction;
+  /** The categories checked; empty means every category. */
+  categories: SafetyCategory[];
+}
+
+/**
+ * An answer given instead of an error: when every model of the chain failed, or a guardrail
+ * blocked the request. It is marked as such in the response and the event.
+ */
+export interface FallbackAnswer {
+  text: string;
+}
+
+/**
+ * Requests and tokens per minute, holding across every inference replica together; 0 means
+ * no limit of that kind. Tokens are the input tokens plus the output tokens generated.
+ */
+export interface RateLimit {
+  requestsPerMinute: bigint;
+  tokensPerMinute: bigint;
+}
+
+/** Exact-match answer cache of one function. */
+export interface CachePolicy {
+  /** How long an answer is served from the cache; at least 1 s, at most 1 day. */
+  ttl: Duration | undefined;
 }
 
 /** The routing state published to the policy KV bucket. Its version is the KV revision. */
@@ -437,7 +713,7 @@ export const Tenant: MessageFns<Tenant> = {
 };
 
 function createBaseApiKeyRecord(): ApiKeyRecord {
-  return { keyId: "", tenantId: "", secretSha256: Buffer.alloc(0), scopes: [], operator: false };
+  return { keyId: "", tenantId: "", secretSha256: Buffer.alloc(0), scopes: [], operator: false, expiresAt: undefined };
 }
 
 export const ApiKeyRecord: MessageFns<ApiKeyRecord> = {
@@ -460,6 +736,9 @@ export const ApiKeyRecord: MessageFns<ApiKeyRecord> = {
     }
     if (message.operator !== false) {
       writer.uint32(40).bool(message.operator);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -527,6 +806,14 @@ export const ApiKeyRecord: MessageFns<ApiKeyRecord> = {
             message.operator = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -558,6 +845,11 @@ export const ApiKeyRecord: MessageFns<ApiKeyRecord> = {
         : Buffer.alloc(0),
       scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => apiKeyScopeFromJSON(e)) : [],
       operator: isSet(object.operator) ? globalThis.Boolean(object.operator) : false,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
     };
   },
 
@@ -578,6 +870,9 @@ export const ApiKeyRecord: MessageFns<ApiKeyRecord> = {
     if (message.operator !== false) {
       obj.operator = message.operator;
     }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
     return obj;
   },
 
@@ -591,6 +886,7 @@ export const ApiKeyRecord: MessageFns<ApiKeyRecord> = {
     message.secretSha256 = object.secretSha256 ?? Buffer.alloc(0);
     message.scopes = object.scopes?.map((e) => e) || [];
     message.operator = object.operator ?? false;
+    message.expiresAt = object.expiresAt ?? undefined;
     return message;
   },
 };
@@ -1632,7 +1928,16 @@ export const RoutingPolicy: MessageFns<RoutingPolicy> = {
 };
 
 function createBaseFunctionMessage(): FunctionMessage {
-  return { tenantId: "", functionName: "", variants: [], policy: undefined, updatedAt: undefined };
+  return {
+    tenantId: "",
+    functionName: "",
+    variants: [],
+    policy: undefined,
+    updatedAt: undefined,
+    guardrails: undefined,
+    rateLimit: undefined,
+    cache: undefined,
+  };
 }
 
 export const FunctionMessage: MessageFns<FunctionMessage> = {
@@ -1651,6 +1956,15 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(42).fork()).join();
+    }
+    if (message.guardrails !== undefined) {
+      Guardrails.encode(message.guardrails, writer.uint32(50).fork()).join();
+    }
+    if (message.rateLimit !== undefined) {
+      RateLimit.encode(message.rateLimit, writer.uint32(58).fork()).join();
+    }
+    if (message.cache !== undefined) {
+      CachePolicy.encode(message.cache, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1708,6 +2022,30 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.guardrails = Guardrails.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.rateLimit = RateLimit.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.cache = CachePolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1739,6 +2077,13 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      guardrails: isSet(object.guardrails) ? Guardrails.fromJSON(object.guardrails) : undefined,
+      rateLimit: isSet(object.rateLimit)
+        ? RateLimit.fromJSON(object.rateLimit)
+        : isSet(object.rate_limit)
+        ? RateLimit.fromJSON(object.rate_limit)
+        : undefined,
+      cache: isSet(object.cache) ? CachePolicy.fromJSON(object.cache) : undefined,
     };
   },
 
@@ -1759,6 +2104,15 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.guardrails !== undefined) {
+      obj.guardrails = Guardrails.toJSON(message.guardrails);
+    }
+    if (message.rateLimit !== undefined) {
+      obj.rateLimit = RateLimit.toJSON(message.rateLimit);
+    }
+    if (message.cache !== undefined) {
+      obj.cache = CachePolicy.toJSON(message.cache);
+    }
     return obj;
   },
 
@@ -1774,12 +2128,114 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
       ? RoutingPolicy.fromPartial(object.policy)
       : undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.guardrails = (object.guardrails !== undefined && object.guardrails !== null)
+      ? Guardrails.fromPartial(object.guardrails)
+      : undefined;
+    message.rateLimit = (object.rateLimit !== undefined && object.rateLimit !== null)
+      ? RateLimit.fromPartial(object.rateLimit)
+      : undefined;
+    message.cache = (object.cache !== undefined && object.cache !== null)
+      ? CachePolicy.fromPartial(object.cache)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTenantSettings(): TenantSettings {
+  return { guardrails: undefined, rateLimit: undefined };
+}
+
+export const TenantSettings: MessageFns<TenantSettings> = {
+  encode(message: TenantSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.guardrails !== undefined) {
+      Guardrails.encode(message.guardrails, writer.uint32(10).fork()).join();
+    }
+    if (message.rateLimit !== undefined) {
+      RateLimit.encode(message.rateLimit, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TenantSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTenantSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.guardrails = Guardrails.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rateLimit = RateLimit.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TenantSettings {
+    return {
+      guardrails: isSet(object.guardrails) ? Guardrails.fromJSON(object.guardrails) : undefined,
+      rateLimit: isSet(object.rateLimit)
+        ? RateLimit.fromJSON(object.rateLimit)
+        : isSet(object.rate_limit)
+        ? RateLimit.fromJSON(object.rate_limit)
+        : undefined,
+    };
+  },
+
+  toJSON(message: TenantSettings): unknown {
+    const obj: any = {};
+    if (message.guardrails !== undefined) {
+      obj.guardrails = Guardrails.toJSON(message.guardrails);
+    }
+    if (message.rateLimit !== undefined) {
+      obj.rateLimit = RateLimit.toJSON(message.rateLimit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TenantSettings>, I>>(base?: I): TenantSettings {
+    return TenantSettings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TenantSettings>, I>>(object: I): TenantSettings {
+    const message = createBaseTenantSettings();
+    message.guardrails = (object.guardrails !== undefined && object.guardrails !== null)
+      ? Guardrails.fromPartial(object.guardrails)
+      : undefined;
+    message.rateLimit = (object.rateLimit !== undefined && object.rateLimit !== null)
+      ? RateLimit.fromPartial(object.rateLimit)
+      : undefined;
     return message;
   },
 };
 
 function createBaseTenantPolicy(): TenantPolicy {
-  return { tenantId: "", defaultFunctionName: "", functions: [] };
+  return { tenantId: "", defaultFunctionName: "", functions: [], settings: undefined };
 }
 
 export const TenantPolicy: MessageFns<TenantPolicy> = {
@@ -1792,6 +2248,9 @@ export const TenantPolicy: MessageFns<TenantPolicy> = {
     }
     for (const v of message.functions) {
       FunctionMessage.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.settings !== undefined) {
+      TenantSettings.encode(message.settings, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1833,6 +2292,14 @@ export const TenantPolicy: MessageFns<TenantPolicy> = {
             message.functions.push(FunctionMessage.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.settings = TenantSettings.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1860,6 +2327,7 @@ export const TenantPolicy: MessageFns<TenantPolicy> = {
       functions: globalThis.Array.isArray(object?.functions)
         ? object.functions.map((e: any) => FunctionMessage.fromJSON(e))
         : [],
+      settings: isSet(object.settings) ? TenantSettings.fromJSON(object.settings) : undefined,
     };
   },
 
@@ -1874,6 +2342,9 @@ export const TenantPolicy: MessageFns<TenantPolicy> = {
     if (message.functions?.length) {
       obj.functions = message.functions.map((e) => FunctionMessage.toJSON(e));
     }
+    if (message.settings !== undefined) {
+      obj.settings = TenantSettings.toJSON(message.settings);
+    }
     return obj;
   },
 
@@ -1885,6 +2356,719 @@ export const TenantPolicy: MessageFns<TenantPolicy> = {
     message.tenantId = object.tenantId ?? "";
     message.defaultFunctionName = object.defaultFunctionName ?? "";
     message.functions = object.functions?.map((e) => FunctionMessage.fromPartial(e)) || [];
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? TenantSettings.fromPartial(object.settings)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGuardrails(): Guardrails {
+  return { limits: undefined, pii: undefined, contentSafety: undefined, fallback: undefined };
+}
+
+export const Guardrails: MessageFns<Guardrails> = {
+  encode(message: Guardrails, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limits !== undefined) {
+      GuardrailLimits.encode(message.limits, writer.uint32(10).fork()).join();
+    }
+    if (message.pii !== undefined) {
+      PiiRedaction.encode(message.pii, writer.uint32(18).fork()).join();
+    }
+    if (message.contentSafety !== undefined) {
+      ContentSafety.encode(message.contentSafety, writer.uint32(26).fork()).join();
+    }
+    if (message.fallback !== undefined) {
+      FallbackAnswer.encode(message.fallback, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Guardrails {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGuardrails();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.limits = GuardrailLimits.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pii = PiiRedaction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.contentSafety = ContentSafety.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.fallback = FallbackAnswer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Guardrails {
+    return {
+      limits: isSet(object.limits) ? GuardrailLimits.fromJSON(object.limits) : undefined,
+      pii: isSet(object.pii) ? PiiRedaction.fromJSON(object.pii) : undefined,
+      contentSafety: isSet(object.contentSafety)
+        ? ContentSafety.fromJSON(object.contentSafety)
+        : isSet(object.content_safety)
+        ? ContentSafety.fromJSON(object.content_safety)
+        : undefined,
+      fallback: isSet(object.fallback) ? FallbackAnswer.fromJSON(object.fallback) : undefined,
+    };
+  },
+
+  toJSON(message: Guardrails): unknown {
+    const obj: any = {};
+    if (message.limits !== undefined) {
+      obj.limits = GuardrailLimits.toJSON(message.limits);
+    }
+    if (message.pii !== undefined) {
+      obj.pii = PiiRedaction.toJSON(message.pii);
+    }
+    if (message.contentSafety !== undefined) {
+      obj.contentSafety = ContentSafety.toJSON(message.contentSafety);
+    }
+    if (message.fallback !== undefined) {
+      obj.fallback = FallbackAnswer.toJSON(message.fallback);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Guardrails>, I>>(base?: I): Guardrails {
+    return Guardrails.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Guardrails>, I>>(object: I): Guardrails {
+    const message = createBaseGuardrails();
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? GuardrailLimits.fromPartial(object.limits)
+      : undefined;
+    message.pii = (object.pii !== undefined && object.pii !== null) ? PiiRedaction.fromPartial(object.pii) : undefined;
+    message.contentSafety = (object.contentSafety !== undefined && object.contentSafety !== null)
+      ? ContentSafety.fromPartial(object.contentSafety)
+      : undefined;
+    message.fallback = (object.fallback !== undefined && object.fallback !== null)
+      ? FallbackAnswer.fromPartial(object.fallback)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGuardrailLimits(): GuardrailLimits {
+  return { maxInputTokens: 0n, maxMessages: 0, maxOutputTokens: 0 };
+}
+
+export const GuardrailLimits: MessageFns<GuardrailLimits> = {
+  encode(message: GuardrailLimits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.maxInputTokens !== 0n) {
+      if (BigInt.asIntN(64, message.maxInputTokens) !== message.maxInputTokens) {
+        throw new globalThis.Error("value provided for field message.maxInputTokens of type int64 too large");
+      }
+      writer.uint32(8).int64(message.maxInputTokens);
+    }
+    if (message.maxMessages !== 0) {
+      writer.uint32(16).int32(message.maxMessages);
+    }
+    if (message.maxOutputTokens !== 0) {
+      writer.uint32(24).int32(message.maxOutputTokens);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GuardrailLimits {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGuardrailLimits();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.maxInputTokens = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxMessages = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxOutputTokens = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GuardrailLimits {
+    return {
+      maxInputTokens: isSet(object.maxInputTokens)
+        ? BigInt(object.maxInputTokens)
+        : isSet(object.max_input_tokens)
+        ? BigInt(object.max_input_tokens)
+        : 0n,
+      maxMessages: isSet(object.maxMessages)
+        ? globalThis.Number(object.maxMessages)
+        : isSet(object.max_messages)
+        ? globalThis.Number(object.max_messages)
+        : 0,
+      maxOutputTokens: isSet(object.maxOutputTokens)
+        ? globalThis.Number(object.maxOutputTokens)
+        : isSet(object.max_output_tokens)
+        ? globalThis.Number(object.max_output_tokens)
+        : 0,
+    };
+  },
+
+  toJSON(message: GuardrailLimits): unknown {
+    const obj: any = {};
+    if (message.maxInputTokens !== 0n) {
+      obj.maxInputTokens = message.maxInputTokens.toString();
+    }
+    if (message.maxMessages !== 0) {
+      obj.maxMessages = Math.round(message.maxMessages);
+    }
+    if (message.maxOutputTokens !== 0) {
+      obj.maxOutputTokens = Math.round(message.maxOutputTokens);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GuardrailLimits>, I>>(base?: I): GuardrailLimits {
+    return GuardrailLimits.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GuardrailLimits>, I>>(object: I): GuardrailLimits {
+    const message = createBaseGuardrailLimits();
+    message.maxInputTokens = (object.maxInputTokens !== undefined && object.maxInputTokens !== null)
+      ? BigInt(object.maxInputTokens)
+      : 0n;
+    message.maxMessages = object.maxMessages ?? 0;
+    message.maxOutputTokens = object.maxOutputTokens ?? 0;
+    return message;
+  },
+};
+
+function createBasePiiRedaction(): PiiRedaction {
+  return { types: [], redactUpstream: false };
+}
+
+export const PiiRedaction: MessageFns<PiiRedaction> = {
+  encode(message: PiiRedaction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.types.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.types) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.redactUpstream !== false) {
+      writer.uint32(16).bool(message.redactUpstream);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PiiRedaction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePiiRedaction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.types.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.types.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.redactUpstream = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PiiRedaction {
+    return {
+      types: globalThis.Array.isArray(object?.types) ? object.types.map((e: any) => piiTypeFromJSON(e)) : [],
+      redactUpstream: isSet(object.redactUpstream)
+        ? globalThis.Boolean(object.redactUpstream)
+        : isSet(object.redact_upstream)
+        ? globalThis.Boolean(object.redact_upstream)
+        : false,
+    };
+  },
+
+  toJSON(message: PiiRedaction): unknown {
+    const obj: any = {};
+    if (message.types?.length) {
+      obj.types = message.types.map((e) => piiTypeToJSON(e));
+    }
+    if (message.redactUpstream !== false) {
+      obj.redactUpstream = message.redactUpstream;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PiiRedaction>, I>>(base?: I): PiiRedaction {
+    return PiiRedaction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PiiRedaction>, I>>(object: I): PiiRedaction {
+    const message = createBasePiiRedaction();
+    message.types = object.types?.map((e) => e) || [];
+    message.redactUpstream = object.redactUpstream ?? false;
+    return message;
+  },
+};
+
+function createBaseContentSafety(): ContentSafety {
+  return { inputAction: 0, outputAction: 0, categories: [] };
+}
+
+export const ContentSafety: MessageFns<ContentSafety> = {
+  encode(message: ContentSafety, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inputAction !== 0) {
+      writer.uint32(8).int32(message.inputAction);
+    }
+    if (message.outputAction !== 0) {
+      writer.uint32(16).int32(message.outputAction);
+    }
+    if (message.categories.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.categories) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContentSafety {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContentSafety();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.inputAction = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.outputAction = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.categories.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.categories.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContentSafety {
+    return {
+      inputAction: isSet(object.inputAction)
+        ? safetyActionFromJSON(object.inputAction)
+        : isSet(object.input_action)
+        ? safetyActionFromJSON(object.input_action)
+        : 0,
+      outputAction: isSet(object.outputAction)
+        ? safetyActionFromJSON(object.outputAction)
+        : isSet(object.output_action)
+        ? safetyActionFromJSON(object.output_action)
+        : 0,
+      categories: globalThis.Array.isArray(object?.categories)
+        ? object.categories.map((e: any) => safetyCategoryFromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ContentSafety): unknown {
+    const obj: any = {};
+    if (message.inputAction !== 0) {
+      obj.inputAction = safetyActionToJSON(message.inputAction);
+    }
+    if (message.outputAction !== 0) {
+      obj.outputAction = safetyActionToJSON(message.outputAction);
+    }
+    if (message.categories?.length) {
+      obj.categories = message.categories.map((e) => safetyCategoryToJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContentSafety>, I>>(base?: I): ContentSafety {
+    return ContentSafety.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContentSafety>, I>>(object: I): ContentSafety {
+    const message = createBaseContentSafety();
+    message.inputAction = object.inputAction ?? 0;
+    message.outputAction = object.outputAction ?? 0;
+    message.categories = object.categories?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseFallbackAnswer(): FallbackAnswer {
+  return { text: "" };
+}
+
+export const FallbackAnswer: MessageFns<FallbackAnswer> = {
+  encode(message: FallbackAnswer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.text !== "") {
+      writer.uint32(10).string(message.text);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FallbackAnswer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFallbackAnswer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FallbackAnswer {
+    return { text: isSet(object.text) ? globalThis.String(object.text) : "" };
+  },
+
+  toJSON(message: FallbackAnswer): unknown {
+    const obj: any = {};
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FallbackAnswer>, I>>(base?: I): FallbackAnswer {
+    return FallbackAnswer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FallbackAnswer>, I>>(object: I): FallbackAnswer {
+    const message = createBaseFallbackAnswer();
+    message.text = object.text ?? "";
+    return message;
+  },
+};
+
+function createBaseRateLimit(): RateLimit {
+  return { requestsPerMinute: 0n, tokensPerMinute: 0n };
+}
+
+export const RateLimit: MessageFns<RateLimit> = {
+  encode(message: RateLimit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestsPerMinute !== 0n) {
+      if (BigInt.asIntN(64, message.requestsPerMinute) !== message.requestsPerMinute) {
+        throw new globalThis.Error("value provided for field message.requestsPerMinute of type int64 too large");
+      }
+      writer.uint32(8).int64(message.requestsPerMinute);
+    }
+    if (message.tokensPerMinute !== 0n) {
+      if (BigInt.asIntN(64, message.tokensPerMinute) !== message.tokensPerMinute) {
+        throw new globalThis.Error("value provided for field message.tokensPerMinute of type int64 too large");
+      }
+      writer.uint32(16).int64(message.tokensPerMinute);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RateLimit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRateLimit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestsPerMinute = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tokensPerMinute = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RateLimit {
+    return {
+      requestsPerMinute: isSet(object.requestsPerMinute)
+        ? BigInt(object.requestsPerMinute)
+        : isSet(object.requests_per_minute)
+        ? BigInt(object.requests_per_minute)
+        : 0n,
+      tokensPerMinute: isSet(object.tokensPerMinute)
+        ? BigInt(object.tokensPerMinute)
+        : isSet(object.tokens_per_minute)
+        ? BigInt(object.tokens_per_minute)
+        : 0n,
+    };
+  },
+
+  toJSON(message: RateLimit): unknown {
+    const obj: any = {};
+    if (message.requestsPerMinute !== 0n) {
+      obj.requestsPerMinute = message.requestsPerMinute.toString();
+    }
+    if (message.tokensPerMinute !== 0n) {
+      obj.tokensPerMinute = message.tokensPerMinute.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RateLimit>, I>>(base?: I): RateLimit {
+    return RateLimit.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RateLimit>, I>>(object: I): RateLimit {
+    const message = createBaseRateLimit();
+    message.requestsPerMinute = (object.requestsPerMinute !== undefined && object.requestsPerMinute !== null)
+      ? BigInt(object.requestsPerMinute)
+      : 0n;
+    message.tokensPerMinute = (object.tokensPerMinute !== undefined && object.tokensPerMinute !== null)
+      ? BigInt(object.tokensPerMinute)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseCachePolicy(): CachePolicy {
+  return { ttl: undefined };
+}
+
+export const CachePolicy: MessageFns<CachePolicy> = {
+  encode(message: CachePolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ttl !== undefined) {
+      Duration.encode(message.ttl, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CachePolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCachePolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ttl = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CachePolicy {
+    return { ttl: isSet(object.ttl) ? Duration.fromJSON(object.ttl) : undefined };
+  },
+
+  toJSON(message: CachePolicy): unknown {
+    const obj: any = {};
+    if (message.ttl !== undefined) {
+      obj.ttl = Duration.toJSON(message.ttl);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CachePolicy>, I>>(base?: I): CachePolicy {
+    return CachePolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CachePolicy>, I>>(object: I): CachePolicy {
+    const message = createBaseCachePolicy();
+    message.ttl = (object.ttl !== undefined && object.ttl !== null) ? Duration.fromPartial(object.ttl) : undefined;
     return message;
   },
 };

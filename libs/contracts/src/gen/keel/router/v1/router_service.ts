@@ -18,18 +18,23 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Timestamp } from "../../../google/protobuf/timestamp";
 import {
   ApiKeyRecord,
   ApiKeyScope,
   apiKeyScopeFromJSON,
   apiKeyScopeToJSON,
+  CachePolicy,
   FunctionMessage,
+  Guardrails,
   Model,
   ModelCatalog,
   Provider,
+  RateLimit,
   RouteDecision,
   RoutingPolicy,
   Tenant,
+  TenantSettings,
   Variant,
 } from "./router";
 
@@ -59,6 +64,8 @@ export interface CreateApiKeyRequest {
   scopes: ApiKeyScope[];
   /** The same key returns the key the first request created, without its secret. */
   idempotencyKey: string;
+  /** When the key stops working; unset means never. Must be in the future. */
+  expiresAt: Date | undefined;
 }
 
 export interface CreateApiKeyResponse {
@@ -87,11 +94,28 @@ export interface PutFunctionRequest {
     | undefined;
   /** Makes this the function a request without a function_name runs. */
   makeDefault: boolean;
+  guardrails: Guardrails | undefined;
+  rateLimit: RateLimit | undefined;
+  cache: CachePolicy | undefined;
 }
 
 export interface PutFunctionResponse {
   function:
     | FunctionMessage
+    | undefined;
+  /** The KV revision of the policy snapshot that holds the change. */
+  policyVersion: bigint;
+}
+
+export interface PutTenantSettingsRequest {
+  /** Empty means the caller's own tenant. */
+  tenantId: string;
+  settings: TenantSettings | undefined;
+}
+
+export interface PutTenantSettingsResponse {
+  settings:
+    | TenantSettings
     | undefined;
   /** The KV revision of the policy snapshot that holds the change. */
   policyVersion: bigint;
@@ -381,7 +405,7 @@ export const CreateTenantResponse: MessageFns<CreateTenantResponse> = {
 };
 
 function createBaseCreateApiKeyRequest(): CreateApiKeyRequest {
-  return { tenantId: "", scopes: [], idempotencyKey: "" };
+  return { tenantId: "", scopes: [], idempotencyKey: "", expiresAt: undefined };
 }
 
 export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
@@ -398,6 +422,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     }
     if (message.idempotencyKey !== "") {
       writer.uint32(26).string(message.idempotencyKey);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -449,6 +476,14 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
             message.idempotencyKey = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -474,6 +509,11 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
         : isSet(object.idempotency_key)
         ? globalThis.String(object.idempotency_key)
         : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
     };
   },
 
@@ -488,6 +528,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     if (message.idempotencyKey !== "") {
       obj.idempotencyKey = message.idempotencyKey;
     }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
     return obj;
   },
 
@@ -499,6 +542,7 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     message.tenantId = object.tenantId ?? "";
     message.scopes = object.scopes?.map((e) => e) || [];
     message.idempotencyKey = object.idempotencyKey ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
     return message;
   },
 };
@@ -750,7 +794,16 @@ export const RevokeApiKeyResponse: MessageFns<RevokeApiKeyResponse> = {
 };
 
 function createBasePutFunctionRequest(): PutFunctionRequest {
-  return { tenantId: "", functionName: "", variants: [], policy: undefined, makeDefault: false };
+  return {
+    tenantId: "",
+    functionName: "",
+    variants: [],
+    policy: undefined,
+    makeDefault: false,
+    guardrails: undefined,
+    rateLimit: undefined,
+    cache: undefined,
+  };
 }
 
 export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
@@ -769,6 +822,15 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
     }
     if (message.makeDefault !== false) {
       writer.uint32(40).bool(message.makeDefault);
+    }
+    if (message.guardrails !== undefined) {
+      Guardrails.encode(message.guardrails, writer.uint32(50).fork()).join();
+    }
+    if (message.rateLimit !== undefined) {
+      RateLimit.encode(message.rateLimit, writer.uint32(58).fork()).join();
+    }
+    if (message.cache !== undefined) {
+      CachePolicy.encode(message.cache, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -826,6 +888,30 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
             message.makeDefault = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.guardrails = Guardrails.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.rateLimit = RateLimit.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.cache = CachePolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -857,6 +943,13 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
         : isSet(object.make_default)
         ? globalThis.Boolean(object.make_default)
         : false,
+      guardrails: isSet(object.guardrails) ? Guardrails.fromJSON(object.guardrails) : undefined,
+      rateLimit: isSet(object.rateLimit)
+        ? RateLimit.fromJSON(object.rateLimit)
+        : isSet(object.rate_limit)
+        ? RateLimit.fromJSON(object.rate_limit)
+        : undefined,
+      cache: isSet(object.cache) ? CachePolicy.fromJSON(object.cache) : undefined,
     };
   },
 
@@ -877,6 +970,15 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
     if (message.makeDefault !== false) {
       obj.makeDefault = message.makeDefault;
     }
+    if (message.guardrails !== undefined) {
+      obj.guardrails = Guardrails.toJSON(message.guardrails);
+    }
+    if (message.rateLimit !== undefined) {
+      obj.rateLimit = RateLimit.toJSON(message.rateLimit);
+    }
+    if (message.cache !== undefined) {
+      obj.cache = CachePolicy.toJSON(message.cache);
+    }
     return obj;
   },
 
@@ -892,6 +994,15 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
       ? RoutingPolicy.fromPartial(object.policy)
       : undefined;
     message.makeDefault = object.makeDefault ?? false;
+    message.guardrails = (object.guardrails !== undefined && object.guardrails !== null)
+      ? Guardrails.fromPartial(object.guardrails)
+      : undefined;
+    message.rateLimit = (object.rateLimit !== undefined && object.rateLimit !== null)
+      ? RateLimit.fromPartial(object.rateLimit)
+      : undefined;
+    message.cache = (object.cache !== undefined && object.cache !== null)
+      ? CachePolicy.fromPartial(object.cache)
+      : undefined;
     return message;
   },
 };
@@ -984,6 +1095,193 @@ export const PutFunctionResponse: MessageFns<PutFunctionResponse> = {
     const message = createBasePutFunctionResponse();
     message.function = (object.function !== undefined && object.function !== null)
       ? FunctionMessage.fromPartial(object.function)
+      : undefined;
+    message.policyVersion = (object.policyVersion !== undefined && object.policyVersion !== null)
+      ? BigInt(object.policyVersion)
+      : 0n;
+    return message;
+  },
+};
+
+function createBasePutTenantSettingsRequest(): PutTenantSettingsRequest {
+  return { tenantId: "", settings: undefined };
+}
+
+export const PutTenantSettingsRequest: MessageFns<PutTenantSettingsRequest> = {
+  encode(message: PutTenantSettingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.settings !== undefined) {
+      TenantSettings.encode(message.settings, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutTenantSettingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutTenantSettingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.settings = TenantSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutTenantSettingsRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      settings: isSet(object.settings) ? TenantSettings.fromJSON(object.settings) : undefined,
+    };
+  },
+
+  toJSON(message: PutTenantSettingsRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.settings !== undefined) {
+      obj.settings = TenantSettings.toJSON(message.settings);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PutTenantSettingsRequest>, I>>(base?: I): PutTenantSettingsRequest {
+    return PutTenantSettingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PutTenantSettingsRequest>, I>>(object: I): PutTenantSettingsRequest {
+    const message = createBasePutTenantSettingsRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? TenantSettings.fromPartial(object.settings)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePutTenantSettingsResponse(): PutTenantSettingsResponse {
+  return { settings: undefined, policyVersion: 0n };
+}
+
+export const PutTenantSettingsResponse: MessageFns<PutTenantSettingsResponse> = {
+  encode(message: PutTenantSettingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.settings !== undefined) {
+      TenantSettings.encode(message.settings, writer.uint32(10).fork()).join();
+    }
+    if (message.policyVersion !== 0n) {
+      if (BigInt.asIntN(64, message.policyVersion) !== message.policyVersion) {
+        throw new globalThis.Error("value provided for field message.policyVersion of type int64 too large");
+      }
+      writer.uint32(16).int64(message.policyVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutTenantSettingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutTenantSettingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.settings = TenantSettings.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.policyVersion = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutTenantSettingsResponse {
+    return {
+      settings: isSet(object.settings) ? TenantSettings.fromJSON(object.settings) : undefined,
+      policyVersion: isSet(object.policyVersion)
+        ? BigInt(object.policyVersion)
+        : isSet(object.policy_version)
+        ? BigInt(object.policy_version)
+        : 0n,
+    };
+  },
+
+  toJSON(message: PutTenantSettingsResponse): unknown {
+    const obj: any = {};
+    if (message.settings !== undefined) {
+      obj.settings = TenantSettings.toJSON(message.settings);
+    }
+    if (message.policyVersion !== 0n) {
+      obj.policyVersion = message.policyVersion.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PutTenantSettingsResponse>, I>>(base?: I): PutTenantSettingsResponse {
+    return PutTenantSettingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PutTenantSettingsResponse>, I>>(object: I): PutTenantSettingsResponse {
+    const message = createBasePutTenantSettingsResponse();
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? TenantSettings.fromPartial(object.settings)
       : undefined;
     message.policyVersion = (object.policyVersion !== undefined && object.policyVersion !== null)
       ? BigInt(object.policyVersion)
@@ -1805,6 +2103,18 @@ export const RouterServiceService = {
       Buffer.from(ListProvidersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListProvidersResponse => ListProvidersResponse.decode(value),
   },
+  /** Sets a tenant's default guardrails and its rate limit. */
+  putTenantSettings: {
+    path: "/keel.router.v1.RouterService/PutTenantSettings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutTenantSettingsRequest): Buffer =>
+      Buffer.from(PutTenantSettingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutTenantSettingsRequest => PutTenantSettingsRequest.decode(value),
+    responseSerialize: (value: PutTenantSettingsResponse): Buffer =>
+      Buffer.from(PutTenantSettingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutTenantSettingsResponse => PutTenantSettingsResponse.decode(value),
+  },
   /**
    * Adds or replaces a model of the catalog, publishing a new catalog version (operator only).
    * Its provider must be configured.
@@ -1837,6 +2147,8 @@ export interface RouterServiceServer extends UntypedServiceImplementation {
   putProvider: handleUnaryCall<PutProviderRequest, PutProviderResponse>;
   /** Lists the configured providers (operator only). */
   listProviders: handleUnaryCall<ListProvidersRequest, ListProvidersResponse>;
+  /** Sets a tenant's default guardrails and its rate limit. */
+  putTenantSettings: handleUnaryCall<PutTenantSettingsRequest, PutTenantSettingsResponse>;
   /**
    * Adds or replaces a model of the catalog, publishing a new catalog version (operator only).
    * Its provider must be configured.
@@ -1973,6 +2285,22 @@ export interface RouterServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListProvidersResponse) => void,
   ): ClientUnaryCall;
+  /** Sets a tenant's default guardrails and its rate limit. */
+  putTenantSettings(
+    request: PutTenantSettingsRequest,
+    callback: (error: ServiceError | null, response: PutTenantSettingsResponse) => void,
+  ): ClientUnaryCall;
+  putTenantSettings(
+    request: PutTenantSettingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutTenantSettingsResponse) => void,
+  ): ClientUnaryCall;
+  putTenantSettings(
+    request: PutTenantSettingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutTenantSettingsResponse) => void,
+  ): ClientUnaryCall;
   /**
    * Adds or replaces a model of the catalog, publishing a new catalog version (operator only).
    * Its provider must be configured.
@@ -2014,6 +2342,28 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
