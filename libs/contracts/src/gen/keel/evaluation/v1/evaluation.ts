@@ -25,7 +25,22 @@ export interface Evaluation {
   /** From 0 (worst) to 1 (best). */
   score: number;
   label: string;
-  createdAt: Date | undefined;
+  createdAt:
+    | Date
+    | undefined;
+  /** Why the evaluator gave this score, in a sentence. */
+  reason: string;
+  /** True when the score counts as a failure for failure rates and failure analysis. */
+  failed: boolean;
+  /** The inference's labels, as its request carried them. */
+  tags: { [key: string]: string };
+  /** When the inference completed (time filters and buckets use it). */
+  inferenceOccurredAt: Date | undefined;
+}
+
+export interface Evaluation_TagsEntry {
+  key: string;
+  value: string;
 }
 
 function createBaseEvaluation(): Evaluation {
@@ -40,6 +55,10 @@ function createBaseEvaluation(): Evaluation {
     score: 0,
     label: "",
     createdAt: undefined,
+    reason: "",
+    failed: false,
+    tags: {},
+    inferenceOccurredAt: undefined,
   };
 }
 
@@ -74,6 +93,18 @@ export const Evaluation: MessageFns<Evaluation> = {
     }
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(82).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(90).string(message.reason);
+    }
+    if (message.failed !== false) {
+      writer.uint32(96).bool(message.failed);
+    }
+    globalThis.Object.entries(message.tags).forEach(([key, value]: [string, string]) => {
+      Evaluation_TagsEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
+    });
+    if (message.inferenceOccurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.inferenceOccurredAt), writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -171,6 +202,41 @@ export const Evaluation: MessageFns<Evaluation> = {
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.failed = reader.bool();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            const entry13 = Evaluation_TagsEntry.decode(reader, reader.uint32());
+            if (entry13.value !== undefined) {
+              message.tags[entry13.key] = entry13.value;
+            }
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.inferenceOccurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -219,6 +285,27 @@ export const Evaluation: MessageFns<Evaluation> = {
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      failed: isSet(object.failed) ? globalThis.Boolean(object.failed) : false,
+      tags: isObject(object.tags)
+        ? (globalThis.Object.entries(object.tags) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      inferenceOccurredAt: isSet(object.inferenceOccurredAt)
+        ? fromJsonTimestamp(object.inferenceOccurredAt)
+        : isSet(object.inference_occurred_at)
+        ? fromJsonTimestamp(object.inference_occurred_at)
+        : undefined,
     };
   },
 
@@ -254,6 +341,24 @@ export const Evaluation: MessageFns<Evaluation> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.failed !== false) {
+      obj.failed = message.failed;
+    }
+    if (message.tags) {
+      const entries = globalThis.Object.entries(message.tags) as [string, string][];
+      if (entries.length > 0) {
+        obj.tags = {};
+        entries.forEach(([k, v]) => {
+          obj.tags[k] = v;
+        });
+      }
+    }
+    if (message.inferenceOccurredAt !== undefined) {
+      obj.inferenceOccurredAt = message.inferenceOccurredAt.toISOString();
+    }
     return obj;
   },
 
@@ -272,6 +377,103 @@ export const Evaluation: MessageFns<Evaluation> = {
     message.score = object.score ?? 0;
     message.label = object.label ?? "";
     message.createdAt = object.createdAt ?? undefined;
+    message.reason = object.reason ?? "";
+    message.failed = object.failed ?? false;
+    message.tags = (globalThis.Object.entries(object.tags ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.inferenceOccurredAt = object.inferenceOccurredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseEvaluation_TagsEntry(): Evaluation_TagsEntry {
+  return { key: "", value: "" };
+}
+
+export const Evaluation_TagsEntry: MessageFns<Evaluation_TagsEntry> = {
+  encode(message: Evaluation_TagsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Evaluation_TagsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvaluation_TagsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Evaluation_TagsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Evaluation_TagsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Evaluation_TagsEntry>, I>>(base?: I): Evaluation_TagsEntry {
+    return Evaluation_TagsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Evaluation_TagsEntry>, I>>(object: I): Evaluation_TagsEntry {
+    const message = createBaseEvaluation_TagsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -312,6 +514,10 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

@@ -18,6 +18,7 @@ import {
   InferenceStatus,
   inferenceStatusFromJSON,
   inferenceStatusToJSON,
+  Reference,
 } from "./inference";
 
 export const protobufPackage = "keel.inference.v1";
@@ -79,7 +80,11 @@ export interface InferenceCompleted {
   /** True when `output_text` is the function's fallback answer, given instead of an error. */
   fallbackAnswer: boolean;
   /** What the guardrails found and did. */
-  guardrails: GuardrailReport | undefined;
+  guardrails:
+    | GuardrailReport
+    | undefined;
+  /** The request's reference, for evaluators; empty when `payload` is set (it is stored there). */
+  reference: Reference | undefined;
 }
 
 export interface InferenceCompleted_TagsEntry {
@@ -131,6 +136,7 @@ export interface PayloadReference {
 export interface InferencePayload {
   inputMessages: ChatMessage[];
   outputText: string;
+  reference: Reference | undefined;
 }
 
 function createBaseInferenceCompleted(): InferenceCompleted {
@@ -161,6 +167,7 @@ function createBaseInferenceCompleted(): InferenceCompleted {
     cacheHit: undefined,
     fallbackAnswer: false,
     guardrails: undefined,
+    reference: undefined,
   };
 }
 
@@ -252,6 +259,9 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     }
     if (message.guardrails !== undefined) {
       GuardrailReport.encode(message.guardrails, writer.uint32(210).fork()).join();
+    }
+    if (message.reference !== undefined) {
+      Reference.encode(message.reference, writer.uint32(218).fork()).join();
     }
     return writer;
   },
@@ -480,6 +490,14 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
             message.guardrails = GuardrailReport.decode(reader, reader.uint32());
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.reference = Reference.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -603,6 +621,7 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
         ? globalThis.Boolean(object.fallback_answer)
         : false,
       guardrails: isSet(object.guardrails) ? GuardrailReport.fromJSON(object.guardrails) : undefined,
+      reference: isSet(object.reference) ? Reference.fromJSON(object.reference) : undefined,
     };
   },
 
@@ -692,6 +711,9 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     if (message.guardrails !== undefined) {
       obj.guardrails = GuardrailReport.toJSON(message.guardrails);
     }
+    if (message.reference !== undefined) {
+      obj.reference = Reference.toJSON(message.reference);
+    }
     return obj;
   },
 
@@ -749,6 +771,9 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     message.fallbackAnswer = object.fallbackAnswer ?? false;
     message.guardrails = (object.guardrails !== undefined && object.guardrails !== null)
       ? GuardrailReport.fromPartial(object.guardrails)
+      : undefined;
+    message.reference = (object.reference !== undefined && object.reference !== null)
+      ? Reference.fromPartial(object.reference)
       : undefined;
     return message;
   },
@@ -1437,7 +1462,7 @@ export const PayloadReference: MessageFns<PayloadReference> = {
 };
 
 function createBaseInferencePayload(): InferencePayload {
-  return { inputMessages: [], outputText: "" };
+  return { inputMessages: [], outputText: "", reference: undefined };
 }
 
 export const InferencePayload: MessageFns<InferencePayload> = {
@@ -1447,6 +1472,9 @@ export const InferencePayload: MessageFns<InferencePayload> = {
     }
     if (message.outputText !== "") {
       writer.uint32(18).string(message.outputText);
+    }
+    if (message.reference !== undefined) {
+      Reference.encode(message.reference, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1480,6 +1508,14 @@ export const InferencePayload: MessageFns<InferencePayload> = {
             message.outputText = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reference = Reference.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1504,6 +1540,7 @@ export const InferencePayload: MessageFns<InferencePayload> = {
         : isSet(object.output_text)
         ? globalThis.String(object.output_text)
         : "",
+      reference: isSet(object.reference) ? Reference.fromJSON(object.reference) : undefined,
     };
   },
 
@@ -1515,6 +1552,9 @@ export const InferencePayload: MessageFns<InferencePayload> = {
     if (message.outputText !== "") {
       obj.outputText = message.outputText;
     }
+    if (message.reference !== undefined) {
+      obj.reference = Reference.toJSON(message.reference);
+    }
     return obj;
   },
 
@@ -1525,6 +1565,9 @@ export const InferencePayload: MessageFns<InferencePayload> = {
     const message = createBaseInferencePayload();
     message.inputMessages = object.inputMessages?.map((e) => ChatMessage.fromPartial(e)) || [];
     message.outputText = object.outputText ?? "";
+    message.reference = (object.reference !== undefined && object.reference !== null)
+      ? Reference.fromPartial(object.reference)
+      : undefined;
     return message;
   },
 };

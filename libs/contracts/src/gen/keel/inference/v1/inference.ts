@@ -199,6 +199,14 @@ export interface CacheHit {
   savedNanoUsd: bigint;
 }
 
+/** What a good answer to a request looks like, for the function's evaluators. */
+export interface Reference {
+  /** The expected answer (for exact, contains and numeric-match evaluators). */
+  answer: string;
+  /** Passages the answer must be grounded in. */
+  context: string[];
+}
+
 function createBaseAttempt(): Attempt {
   return {
     model: "",
@@ -563,6 +571,91 @@ export const CacheHit: MessageFns<CacheHit> = {
     message.savedNanoUsd = (object.savedNanoUsd !== undefined && object.savedNanoUsd !== null)
       ? BigInt(object.savedNanoUsd)
       : 0n;
+    return message;
+  },
+};
+
+function createBaseReference(): Reference {
+  return { answer: "", context: [] };
+}
+
+export const Reference: MessageFns<Reference> = {
+  encode(message: Reference, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.answer !== "") {
+      writer.uint32(10).string(message.answer);
+    }
+    for (const v of message.context) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Reference {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReference();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.answer = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.context.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Reference {
+    return {
+      answer: isSet(object.answer) ? globalThis.String(object.answer) : "",
+      context: globalThis.Array.isArray(object?.context) ? object.context.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: Reference): unknown {
+    const obj: any = {};
+    if (message.answer !== "") {
+      obj.answer = message.answer;
+    }
+    if (message.context?.length) {
+      obj.context = message.context;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Reference>, I>>(base?: I): Reference {
+    return Reference.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Reference>, I>>(object: I): Reference {
+    const message = createBaseReference();
+    message.answer = object.answer ?? "";
+    message.context = object.context?.map((e) => e) || [];
     return message;
   },
 };

@@ -28,6 +28,7 @@ import {
   FinishReason,
   finishReasonFromJSON,
   finishReasonToJSON,
+  Reference,
   ResponseFormat,
   responseFormatFromJSON,
   responseFormatToJSON,
@@ -71,6 +72,8 @@ export interface CompleteRequest {
   toolChoice: string;
   /** Neither answer from the function's cache nor store this answer in it. */
   bypassCache: boolean;
+  /** A reference answer or context, stored with the inference for its evaluators. */
+  reference: Reference | undefined;
 }
 
 export interface CompleteRequest_TagsEntry {
@@ -117,6 +120,7 @@ export interface StreamRequest {
   tools: Tool[];
   toolChoice: string;
   bypassCache: boolean;
+  reference: Reference | undefined;
 }
 
 export interface StreamRequest_TagsEntry {
@@ -174,6 +178,7 @@ function createBaseCompleteRequest(): CompleteRequest {
     tools: [],
     toolChoice: "",
     bypassCache: false,
+    reference: undefined,
   };
 }
 
@@ -220,6 +225,9 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     }
     if (message.bypassCache !== false) {
       writer.uint32(112).bool(message.bypassCache);
+    }
+    if (message.reference !== undefined) {
+      Reference.encode(message.reference, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -352,6 +360,14 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
             message.bypassCache = reader.bool();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.reference = Reference.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -431,6 +447,7 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
         : isSet(object.bypass_cache)
         ? globalThis.Boolean(object.bypass_cache)
         : false,
+      reference: isSet(object.reference) ? Reference.fromJSON(object.reference) : undefined,
     };
   },
 
@@ -484,6 +501,9 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     if (message.bypassCache !== false) {
       obj.bypassCache = message.bypassCache;
     }
+    if (message.reference !== undefined) {
+      obj.reference = Reference.toJSON(message.reference);
+    }
     return obj;
   },
 
@@ -514,6 +534,9 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     message.tools = object.tools?.map((e) => Tool.fromPartial(e)) || [];
     message.toolChoice = object.toolChoice ?? "";
     message.bypassCache = object.bypassCache ?? false;
+    message.reference = (object.reference !== undefined && object.reference !== null)
+      ? Reference.fromPartial(object.reference)
+      : undefined;
     return message;
   },
 };
@@ -937,6 +960,7 @@ function createBaseStreamRequest(): StreamRequest {
     tools: [],
     toolChoice: "",
     bypassCache: false,
+    reference: undefined,
   };
 }
 
@@ -983,6 +1007,9 @@ export const StreamRequest: MessageFns<StreamRequest> = {
     }
     if (message.bypassCache !== false) {
       writer.uint32(112).bool(message.bypassCache);
+    }
+    if (message.reference !== undefined) {
+      Reference.encode(message.reference, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -1115,6 +1142,14 @@ export const StreamRequest: MessageFns<StreamRequest> = {
             message.bypassCache = reader.bool();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.reference = Reference.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1194,6 +1229,7 @@ export const StreamRequest: MessageFns<StreamRequest> = {
         : isSet(object.bypass_cache)
         ? globalThis.Boolean(object.bypass_cache)
         : false,
+      reference: isSet(object.reference) ? Reference.fromJSON(object.reference) : undefined,
     };
   },
 
@@ -1247,6 +1283,9 @@ export const StreamRequest: MessageFns<StreamRequest> = {
     if (message.bypassCache !== false) {
       obj.bypassCache = message.bypassCache;
     }
+    if (message.reference !== undefined) {
+      obj.reference = Reference.toJSON(message.reference);
+    }
     return obj;
   },
 
@@ -1277,6 +1316,9 @@ export const StreamRequest: MessageFns<StreamRequest> = {
     message.tools = object.tools?.map((e) => Tool.fromPartial(e)) || [];
     message.toolChoice = object.toolChoice ?? "";
     message.bypassCache = object.bypassCache ?? false;
+    message.reference = (object.reference !== undefined && object.reference !== null)
+      ? Reference.fromPartial(object.reference)
+      : undefined;
     return message;
   },
 };

@@ -468,7 +468,32 @@ export interface FunctionMessage {
     | RateLimit
     | undefined;
   /** Unset: answers are not cached. */
-  cache: CachePolicy | undefined;
+  cache:
+    | CachePolicy
+    | undefined;
+  /** The evaluators run on this function's answers. */
+  evaluators: EvaluatorConfig[];
+  /** What the latency and cost evaluators hold this function's answers to. */
+  serviceLevel: ServiceLevel | undefined;
+}
+
+/** One evaluator a function runs on its answers, on a share of them. */
+export interface EvaluatorConfig {
+  /** `name@version` of a built-in evaluator (`exact@1`, `numeric_match@1`, `llm_judge@1`). */
+  evaluator: string;
+  /** The share of inferences evaluated, in (0, 1]; 0 means every one. */
+  samplingRate: number;
+  /**
+   * The evaluator's parameters as a JSON object (a pattern, a JSON Schema, a rubric), checked
+   * against the evaluator's own schema when the function is put.
+   */
+  paramsJson: string;
+}
+
+/** A function's latency and cost objectives; 0 means none. */
+export interface ServiceLevel {
+  maxLatency: Duration | undefined;
+  maxCostNanoUsd: bigint;
 }
 
 /** What a tenant sets once for all its functions. */
@@ -1937,6 +1962,8 @@ function createBaseFunctionMessage(): FunctionMessage {
     guardrails: undefined,
     rateLimit: undefined,
     cache: undefined,
+    evaluators: [],
+    serviceLevel: undefined,
   };
 }
 
@@ -1965,6 +1992,12 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
     }
     if (message.cache !== undefined) {
       CachePolicy.encode(message.cache, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.evaluators) {
+      EvaluatorConfig.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.serviceLevel !== undefined) {
+      ServiceLevel.encode(message.serviceLevel, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -2046,6 +2079,22 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
             message.cache = CachePolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.evaluators.push(EvaluatorConfig.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.serviceLevel = ServiceLevel.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2084,6 +2133,14 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
         ? RateLimit.fromJSON(object.rate_limit)
         : undefined,
       cache: isSet(object.cache) ? CachePolicy.fromJSON(object.cache) : undefined,
+      evaluators: globalThis.Array.isArray(object?.evaluators)
+        ? object.evaluators.map((e: any) => EvaluatorConfig.fromJSON(e))
+        : [],
+      serviceLevel: isSet(object.serviceLevel)
+        ? ServiceLevel.fromJSON(object.serviceLevel)
+        : isSet(object.service_level)
+        ? ServiceLevel.fromJSON(object.service_level)
+        : undefined,
     };
   },
 
@@ -2113,6 +2170,12 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
     if (message.cache !== undefined) {
       obj.cache = CachePolicy.toJSON(message.cache);
     }
+    if (message.evaluators?.length) {
+      obj.evaluators = message.evaluators.map((e) => EvaluatorConfig.toJSON(e));
+    }
+    if (message.serviceLevel !== undefined) {
+      obj.serviceLevel = ServiceLevel.toJSON(message.serviceLevel);
+    }
     return obj;
   },
 
@@ -2137,6 +2200,219 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
     message.cache = (object.cache !== undefined && object.cache !== null)
       ? CachePolicy.fromPartial(object.cache)
       : undefined;
+    message.evaluators = object.evaluators?.map((e) => EvaluatorConfig.fromPartial(e)) || [];
+    message.serviceLevel = (object.serviceLevel !== undefined && object.serviceLevel !== null)
+      ? ServiceLevel.fromPartial(object.serviceLevel)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEvaluatorConfig(): EvaluatorConfig {
+  return { evaluator: "", samplingRate: 0, paramsJson: "" };
+}
+
+export const EvaluatorConfig: MessageFns<EvaluatorConfig> = {
+  encode(message: EvaluatorConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.evaluator !== "") {
+      writer.uint32(10).string(message.evaluator);
+    }
+    if (message.samplingRate !== 0) {
+      writer.uint32(17).double(message.samplingRate);
+    }
+    if (message.paramsJson !== "") {
+      writer.uint32(26).string(message.paramsJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvaluatorConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvaluatorConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.evaluator = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.samplingRate = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.paramsJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EvaluatorConfig {
+    return {
+      evaluator: isSet(object.evaluator) ? globalThis.String(object.evaluator) : "",
+      samplingRate: isSet(object.samplingRate)
+        ? globalThis.Number(object.samplingRate)
+        : isSet(object.sampling_rate)
+        ? globalThis.Number(object.sampling_rate)
+        : 0,
+      paramsJson: isSet(object.paramsJson)
+        ? globalThis.String(object.paramsJson)
+        : isSet(object.params_json)
+        ? globalThis.String(object.params_json)
+        : "",
+    };
+  },
+
+  toJSON(message: EvaluatorConfig): unknown {
+    const obj: any = {};
+    if (message.evaluator !== "") {
+      obj.evaluator = message.evaluator;
+    }
+    if (message.samplingRate !== 0) {
+      obj.samplingRate = floatToJson(message.samplingRate);
+    }
+    if (message.paramsJson !== "") {
+      obj.paramsJson = message.paramsJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EvaluatorConfig>, I>>(base?: I): EvaluatorConfig {
+    return EvaluatorConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EvaluatorConfig>, I>>(object: I): EvaluatorConfig {
+    const message = createBaseEvaluatorConfig();
+    message.evaluator = object.evaluator ?? "";
+    message.samplingRate = object.samplingRate ?? 0;
+    message.paramsJson = object.paramsJson ?? "";
+    return message;
+  },
+};
+
+function createBaseServiceLevel(): ServiceLevel {
+  return { maxLatency: undefined, maxCostNanoUsd: 0n };
+}
+
+export const ServiceLevel: MessageFns<ServiceLevel> = {
+  encode(message: ServiceLevel, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.maxLatency !== undefined) {
+      Duration.encode(message.maxLatency, writer.uint32(10).fork()).join();
+    }
+    if (message.maxCostNanoUsd !== 0n) {
+      if (BigInt.asIntN(64, message.maxCostNanoUsd) !== message.maxCostNanoUsd) {
+        throw new globalThis.Error("value provided for field message.maxCostNanoUsd of type int64 too large");
+      }
+      writer.uint32(16).int64(message.maxCostNanoUsd);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceLevel {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceLevel();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.maxLatency = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxCostNanoUsd = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceLevel {
+    return {
+      maxLatency: isSet(object.maxLatency)
+        ? Duration.fromJSON(object.maxLatency)
+        : isSet(object.max_latency)
+        ? Duration.fromJSON(object.max_latency)
+        : undefined,
+      maxCostNanoUsd: isSet(object.maxCostNanoUsd)
+        ? BigInt(object.maxCostNanoUsd)
+        : isSet(object.max_cost_nano_usd)
+        ? BigInt(object.max_cost_nano_usd)
+        : 0n,
+    };
+  },
+
+  toJSON(message: ServiceLevel): unknown {
+    const obj: any = {};
+    if (message.maxLatency !== undefined) {
+      obj.maxLatency = Duration.toJSON(message.maxLatency);
+    }
+    if (message.maxCostNanoUsd !== 0n) {
+      obj.maxCostNanoUsd = message.maxCostNanoUsd.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceLevel>, I>>(base?: I): ServiceLevel {
+    return ServiceLevel.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceLevel>, I>>(object: I): ServiceLevel {
+    const message = createBaseServiceLevel();
+    message.maxLatency = (object.maxLatency !== undefined && object.maxLatency !== null)
+      ? Duration.fromPartial(object.maxLatency)
+      : undefined;
+    message.maxCostNanoUsd = (object.maxCostNanoUsd !== undefined && object.maxCostNanoUsd !== null)
+      ? BigInt(object.maxCostNanoUsd)
+      : 0n;
     return message;
   },
 };
@@ -3502,6 +3778,10 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;

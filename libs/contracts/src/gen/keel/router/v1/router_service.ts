@@ -25,6 +25,7 @@ import {
   apiKeyScopeFromJSON,
   apiKeyScopeToJSON,
   CachePolicy,
+  EvaluatorConfig,
   FunctionMessage,
   Guardrails,
   Model,
@@ -33,6 +34,7 @@ import {
   RateLimit,
   RouteDecision,
   RoutingPolicy,
+  ServiceLevel,
   Tenant,
   TenantSettings,
   Variant,
@@ -97,6 +99,8 @@ export interface PutFunctionRequest {
   guardrails: Guardrails | undefined;
   rateLimit: RateLimit | undefined;
   cache: CachePolicy | undefined;
+  evaluators: EvaluatorConfig[];
+  serviceLevel: ServiceLevel | undefined;
 }
 
 export interface PutFunctionResponse {
@@ -803,6 +807,8 @@ function createBasePutFunctionRequest(): PutFunctionRequest {
     guardrails: undefined,
     rateLimit: undefined,
     cache: undefined,
+    evaluators: [],
+    serviceLevel: undefined,
   };
 }
 
@@ -831,6 +837,12 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
     }
     if (message.cache !== undefined) {
       CachePolicy.encode(message.cache, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.evaluators) {
+      EvaluatorConfig.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.serviceLevel !== undefined) {
+      ServiceLevel.encode(message.serviceLevel, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -912,6 +924,22 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
             message.cache = CachePolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.evaluators.push(EvaluatorConfig.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.serviceLevel = ServiceLevel.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -950,6 +978,14 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
         ? RateLimit.fromJSON(object.rate_limit)
         : undefined,
       cache: isSet(object.cache) ? CachePolicy.fromJSON(object.cache) : undefined,
+      evaluators: globalThis.Array.isArray(object?.evaluators)
+        ? object.evaluators.map((e: any) => EvaluatorConfig.fromJSON(e))
+        : [],
+      serviceLevel: isSet(object.serviceLevel)
+        ? ServiceLevel.fromJSON(object.serviceLevel)
+        : isSet(object.service_level)
+        ? ServiceLevel.fromJSON(object.service_level)
+        : undefined,
     };
   },
 
@@ -979,6 +1015,12 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
     if (message.cache !== undefined) {
       obj.cache = CachePolicy.toJSON(message.cache);
     }
+    if (message.evaluators?.length) {
+      obj.evaluators = message.evaluators.map((e) => EvaluatorConfig.toJSON(e));
+    }
+    if (message.serviceLevel !== undefined) {
+      obj.serviceLevel = ServiceLevel.toJSON(message.serviceLevel);
+    }
     return obj;
   },
 
@@ -1002,6 +1044,10 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
       : undefined;
     message.cache = (object.cache !== undefined && object.cache !== null)
       ? CachePolicy.fromPartial(object.cache)
+      : undefined;
+    message.evaluators = object.evaluators?.map((e) => EvaluatorConfig.fromPartial(e)) || [];
+    message.serviceLevel = (object.serviceLevel !== undefined && object.serviceLevel !== null)
+      ? ServiceLevel.fromPartial(object.serviceLevel)
       : undefined;
     return message;
   },
