@@ -13,7 +13,7 @@ const SERVED: Record<ServiceName, string[]> = {
   router: ['keel.router.v1.RouterService'],
   inference: ['keel.inference.v1.InferenceService'],
   retrieval: [],
-  evaluation: [],
+  evaluation: ['keel.evaluation.v1.EvaluationService'],
   feedback: [],
   billing: [],
 };

@@ -8,11 +8,11 @@ import { inference, router, streamOf } from '@keel/contracts';
 import { type SimUpstream, startSimUpstream } from '@keel/sim-upstream';
 import { eventually } from '@keel/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { BSON } from 'mongodb';
 import pino from 'pino';
 import { inferenceClient } from '@keel/kit';
 import { startCluster, type Cluster } from '../support/cluster';
 import { clientsOf, grpcError, userMessage, type Clients } from '../support/clients';
+import { busTexts, mongoTexts } from '../support/stored-texts';
 
 jest.setTimeout(120_000);
 
@@ -192,8 +192,8 @@ describe('providers through the router, billed once, secret kept', () => {
         where: `${service} log`,
         text: cluster.logOf(service),
       })),
-      ...(await mongoTexts()),
-      ...(await busTexts()),
+      ...(await mongoTexts(cluster, ['router', 'inference', 'billing'])),
+      ...(await busTexts(bus, cluster.prefix)),
     ];
     expect(places.length).toBeGreaterThan(5);
     expect(places.filter(({ text }) => text.includes(SECRET)).map(({ where }) => where)).toEqual(
@@ -205,38 +205,6 @@ describe('providers through the router, billed once, secret kept', () => {
       places.some(({ where, text }) => where.startsWith('billing') && text.includes('up-small')),
     ).toBe(true);
   });
-
-  /** Every document of every database of the cluster, as extended JSON. */
-  async function mongoTexts(): Promise<Array<{ where: string; text: string }>> {
-    const texts: Array<{ where: string; text: string }> = [];
-    for (const service of ['router', 'inference', 'billing'] as const) {
-      const db = cluster.db(service);
-      for (const { name } of await db.listCollections().toArray()) {
-        const documents = await db.collection(name).find().toArray();
-        texts.push({ where: `${service} db ${name}`, text: BSON.EJSON.stringify(documents) });
-      }
-    }
-    return texts;
-  }
-
-  /** Every message of every stream of the cluster's bus prefix: events, KV buckets, objects. */
-  async function busTexts(): Promise<Array<{ where: string; text: string }>> {
-    const jsm = await jetstreamManager(bus.connection);
-    const texts: Array<{ where: string; text: string }> = [];
-    for await (const info of jsm.streams.list()) {
-      const name = info.config.name;
-      if (!name.toLowerCase().includes(cluster.prefix.toLowerCase())) continue;
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-        const message = await jsm.streams.getMessage(name, { seq }).catch(() => null);
-        if (!message) continue;
-        texts.push({
-          where: `stream ${name} #${seq} ${message.subject}`,
-          text: Buffer.from(message.data).toString('latin1') + JSON.stringify(message.header),
-        });
-      }
-    }
-    return texts;
-  }
 
   /** The InferenceCompleted of `inferenceId`, read from the inference stream. */
   async function eventOnStream(inferenceId: string): Promise<inference.InferenceCompleted> {

@@ -24,6 +24,8 @@ export interface Cluster {
   exited(service: ServiceName): Promise<string>;
   db(service: ServiceName): Db;
   logOf(service: ServiceName): string;
+  /** The process id of a started service, for benchmarks that read its CPU time. */
+  pid(service: ServiceName): number | undefined;
   shutdown(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startCluster(
       exits.get(service) ?? Promise.reject(new Error(`${service} never started`)),
     db: (service) => mongo.db(`${prefix}_${service}`),
     logOf: (service) => fs.readFileSync(logFile(service), 'utf8'),
+    pid: (service) => processes.get(service)?.pid,
     async shutdown() {
       await Promise.all([...processes.keys()].map((service) => signal(service, 'SIGTERM')));
       await mongo.close();

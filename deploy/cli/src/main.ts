@@ -5,8 +5,24 @@ import type { ServiceError } from '@grpc/grpc-js';
 import { common, inference, router } from '@keel/contracts';
 import { call, inferenceClient, routerClient } from '@keel/kit';
 import { addDeadLetterCommands } from './deadletters';
+import { addEvalCommands } from './evals';
+import {
+  type EvaluatorFlags,
+  addEvaluatorFlags,
+  evaluatorsOf,
+  serviceLevelOf,
+} from './evaluator-flags';
+import { expiryOf } from './expiry';
 import { adminKey, tenantKey } from './keys';
 import { addModelCommands, addProviderCommands } from './providers';
+import {
+  type FunctionSettingFlags,
+  addSettingFlags,
+  addTenantSettingsCommand,
+  cacheOf,
+  guardrailsOf,
+  rateLimitOf,
+} from './settings';
 
 const program = new Command('keel')
   .description('Command-line client of Keel')
@@ -85,23 +101,39 @@ key
   .description('create an API key; prints it as the last line')
   .requiredOption('--tenant <id>', 'tenant id')
   .option('--scopes <list>', 'scopes', 'inference')
-  .action(async (options: { tenant: string; scopes: string }) => {
-    const client = routerClient(globals().router);
-    const reply = await call<router.CreateApiKeyResponse>(
-      adminKey(globals().adminKey),
-      (metadata, callback) =>
-        client.createApiKey(
-          router.CreateApiKeyRequest.fromPartial({
-            tenantId: options.tenant,
-            scopes: parseScopes(options.scopes),
-          }),
-          metadata,
-          callback,
-        ),
-    );
-    console.log(`key ${reply.apiKey?.keyId} scopes: ${scopeNames(reply.apiKey?.scopes ?? [])}`);
-    console.log(reply.apiKeySecret);
-  });
+  .addOption(
+    new Option(
+      '--expires-in <duration>',
+      'the key stops working after this long: 90s, 30m, 12h, 7d',
+    ).conflicts('expiresAt'),
+  )
+  .option('--expires-at <iso>', 'the key stops working at this time, e.g. 2027-01-31T00:00:00Z')
+  .action(
+    async (options: { tenant: string; scopes: string; expiresIn?: string; expiresAt?: string }) => {
+      const expiresAt = expiryOf(options, new Date());
+      const client = routerClient(globals().router);
+      const reply = await call<router.CreateApiKeyResponse>(
+        adminKey(globals().adminKey),
+        (metadata, callback) =>
+          client.createApiKey(
+            router.CreateApiKeyRequest.fromPartial({
+              tenantId: options.tenant,
+              scopes: parseScopes(options.scopes),
+              expiresAt,
+            }),
+            metadata,
+            callback,
+          ),
+      );
+      const expiry = reply.apiKey?.expiresAt
+        ? ` expires ${reply.apiKey.expiresAt.toISOString()}`
+        : '';
+      console.log(
+        `key ${reply.apiKey?.keyId} scopes: ${scopeNames(reply.apiKey?.scopes ?? [])}${expiry}`,
+      );
+      console.log(reply.apiKeySecret);
+    },
+  );
 key
   .command('revoke <keyId>')
   .description('revoke an API key')
@@ -114,53 +146,61 @@ key
     console.log(`revoked ${keyId} (keys snapshot ${reply.keysVersion})`);
   });
 
-program
+const functionCommand = program
   .command('function')
-  .description('create or replace a function with one variant')
+  .description(
+    'create or replace a function with one variant, its guardrails, rate limit, cache, evaluators and service level',
+  )
   .argument('<name>', 'function name, e.g. support.answer')
   .requiredOption('--tenant <id>', 'tenant id')
   .requiredOption('--models <list>', 'model chain: the first model, then fallbacks')
   .option('--variant <name>', 'variant name', 'default')
   .option('--max-tokens <n>', 'default max tokens', '512')
-  .option('--default', "make it the tenant's default function", false)
-  .action(
-    async (
-      name: string,
-      options: {
-        tenant: string;
-        models: string;
-        variant: string;
-        maxTokens: string;
-        default: boolean;
-      },
-    ) => {
-      const client = routerClient(globals().router);
-      const reply = await call<router.PutFunctionResponse>(
-        adminKey(globals().adminKey),
-        (metadata, callback) =>
-          client.putFunction(
-            router.PutFunctionRequest.fromPartial({
-              tenantId: options.tenant,
-              functionName: name,
-              variants: [
-                {
-                  variantName: options.variant,
-                  modelChain: options.models.split(','),
-                  defaultMaxTokens: Number(options.maxTokens),
-                },
-              ],
-              policy: { fixed: { variantName: options.variant } },
-              makeDefault: options.default,
-            }),
-            metadata,
-            callback,
-          ),
-      );
-      console.log(
-        `function ${reply.function?.functionName} → variant ${options.variant} (policy snapshot ${reply.policyVersion})`,
-      );
-    },
-  );
+  .option('--default', "make it the tenant's default function", false);
+addEvaluatorFlags(addSettingFlags(functionCommand, { cache: true })).action(
+  async (
+    name: string,
+    options: {
+      tenant: string;
+      models: string;
+      variant: string;
+      maxTokens: string;
+      default: boolean;
+    } & FunctionSettingFlags &
+      EvaluatorFlags,
+  ) => {
+    const client = routerClient(globals().router);
+    const reply = await call<router.PutFunctionResponse>(
+      adminKey(globals().adminKey),
+      (metadata, callback) =>
+        client.putFunction(
+          router.PutFunctionRequest.fromPartial({
+            tenantId: options.tenant,
+            functionName: name,
+            variants: [
+              {
+                variantName: options.variant,
+                modelChain: options.models.split(','),
+                defaultMaxTokens: Number(options.maxTokens),
+              },
+            ],
+            policy: { fixed: { variantName: options.variant } },
+            makeDefault: options.default,
+            guardrails: guardrailsOf(options),
+            rateLimit: rateLimitOf(options),
+            cache: cacheOf(options),
+            evaluators: evaluatorsOf(options),
+            serviceLevel: serviceLevelOf(options),
+          }),
+          metadata,
+          callback,
+        ),
+    );
+    console.log(
+      `function ${reply.function?.functionName} → variant ${options.variant} (policy snapshot ${reply.policyVersion})`,
+    );
+  },
+);
 
 program
   .command('route')
@@ -237,9 +277,11 @@ program
   );
 
 const connection = { router: () => globals().router, adminKey: () => adminKey(globals().adminKey) };
+addTenantSettingsCommand(tenant, connection);
 addProviderCommands(program, connection);
 addModelCommands(program, connection);
 addDeadLetterCommands(program);
+addEvalCommands(program, () => tenantKey(globals().key));
 
 program.parseAsync().then(
   () => process.exit(0),

@@ -34,6 +34,9 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     name: options.name,
     // A service outlives NATS restarts: reconnect for as long as it runs.
     maxReconnectAttempts: -1,
+    // Otherwise every request (each JetStream publish) builds an Error for its stack up front,
+    // a cost on every event published, for a stack that only a timed-out request would show.
+    noAsyncTraces: true,
   });
   try {
     const manager = await jetstreamManager(connection);

@@ -113,6 +113,23 @@ describe('countTokens on real and adversarial text', () => {
     },
   );
 
+  it('counts text holding U+FEFF or U+0085 as tiktoken does, though JavaScript reads them otherwise', async () => {
+    for (const encoding of ['o200k_base', 'cl100k_base']) {
+      const expected = wholeTextCount(encoding);
+      for (const text of [
+        '\uFEFF',
+        '\uFEFFQuick dating tips',
+        'one\u0085two  three',
+        'a \uFEFF b',
+      ]) {
+        expect(await countTokens(withTokenizer(encoding), text)).toEqual({
+          tokens: expected(text),
+          estimated: false,
+        });
+      }
+    }
+  });
+
   it('counts a chat of many messages, longer in all than is counted inline, message by message', async () => {
     const expected = wholeTextCount('o200k_base');
     const contents = realTexts.slice(0, 200);

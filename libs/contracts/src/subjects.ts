@@ -92,6 +92,10 @@ export function bucketsOf(prefix = DEFAULT_BUS_PREFIX) {
     payloads: `${prefix}_payloads`,
     /** Idempotency claims and results, by tenant and key, kept for the idempotency window. */
     idempotency: `${prefix}_idempotency`,
+    /** The exact answer cache's entries, by tenant, function and request hash. */
+    cache: `${prefix}_cache`,
+    /** Rate-limit counters: the budget leased so far, by limit and one-minute window. */
+    rateLimits: `${prefix}_ratelimits`,
   };
 }
 

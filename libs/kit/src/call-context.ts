@@ -69,8 +69,11 @@ export function callSignal(call: {
   const controller = new AbortController();
   const given = call.getDeadline();
   const deadline = given instanceof Date ? given.getTime() : given;
+  let released = false;
+  // grpc-js may report a call cancelled once it is answered (the client reset its stream):
+  // nothing is left to stop by then.
   call.once('cancelled', () => {
-    if (!controller.signal.aborted) {
+    if (!released && !controller.signal.aborted) {
       const passed = Date.now() >= deadline;
       controller.abort(new CallEnded(passed ? status.DEADLINE_EXCEEDED : status.CANCELLED));
     }
@@ -81,7 +84,11 @@ export function callSignal(call: {
         Math.max(0, deadline - Date.now()),
       )
     : undefined;
-  return { signal: controller.signal, deadline, release: () => clearTimeout(timer) };
+  const release = () => {
+    released = true;
+    clearTimeout(timer);
+  };
+  return { signal: controller.signal, deadline, release };
 }
 
 /**

@@ -1,16 +1,23 @@
 // gRPC clients of the router and inference services, with the caller's API key attached.
 import * as grpc from '@grpc/grpc-js';
 import { inference, router } from '@keel/contracts';
+import { context, propagation } from '@opentelemetry/api';
 
 type Callback<Res> = (error: grpc.ServiceError | null, response: Res) => void;
 
-/** Runs one callback-style unary call as a promise, with the API key as metadata. */
+/**
+ * Runs one callback-style unary call as a promise, with the API key as metadata, and the
+ * active trace's context (`traceparent`), so the server's span continues the caller's trace.
+ */
 export function call<Res>(
   apiKey: string,
   invoke: (metadata: grpc.Metadata, callback: Callback<Res>) => void,
 ): Promise<Res> {
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${apiKey}`);
+  propagation.inject(context.active(), metadata, {
+    set: (carrier, key, value) => carrier.set(key, value),
+  });
   return new Promise((resolve, reject) =>
     invoke(metadata, (error, response) => (error ? reject(error) : resolve(response))),
   );

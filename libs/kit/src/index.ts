@@ -4,6 +4,7 @@ export { call, inferenceClient, routerClient } from './clients';
 export { KeelServer } from './server';
 export { newApiKey, parseApiKey, verifySecret } from './api-key';
 export { KeyRing, type Principal } from './key-ring';
+export { actingTenant, hasOperatorPower, requireOperator } from './access';
 export { toStatus } from './status';
 export { unary, type UnaryContext } from './unary';
 export { serverStream, type Send, type StreamContext } from './server-stream';

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { Metadata } from '@grpc/grpc-js';
 import { router } from '@keel/contracts';
 import { newApiKey } from './api-key';
-import { KeyRing } from './key-ring';
+import { KeyRing, principalOfKey, refuseExpired } from './key-ring';
 
 const { API_KEY_SCOPE_INFERENCE: INFERENCE, API_KEY_SCOPE_ADMIN: ADMIN } = router.ApiKeyScope;
 
@@ -141,6 +141,61 @@ describe('KeyRing', () => {
     expect(refusal(() => ring.authorize(principal, ADMIN))).toMatchObject({
       kind: 'PERMISSION_DENIED',
       message: "this API key lacks the 'admin' scope",
+    });
+  });
+});
+
+describe('principalOfKey', () => {
+  const key = newApiKey();
+
+  it("gives operator power only to an admin key of the operator's tenant", () => {
+    const operatorKey = (scopes: router.ApiKeyScope[]) => ({
+      ...record(key, 'operators', scopes),
+      operator: true,
+    });
+    expect(principalOfKey(operatorKey([INFERENCE, ADMIN])).operator).toBe(true);
+    expect(principalOfKey(operatorKey([INFERENCE])).operator).toBe(false);
+    expect(principalOfKey(record(key, 'tenant-a', [ADMIN])).operator).toBe(false);
+  });
+});
+
+describe('key expiry', () => {
+  const key = newApiKey();
+  const expiresAt = new Date('2026-06-01T12:00:00.000Z');
+  const expiring = { ...record(key, 'tenant-a', [INFERENCE]), expiresAt };
+
+  it('accepts a key before its expiry and refuses it from then on, saying when', () => {
+    expect(() => refuseExpired(expiring, expiresAt.getTime() - 1)).not.toThrow();
+    for (const now of [expiresAt.getTime(), expiresAt.getTime() + 60_000]) {
+      expect(refusal(() => refuseExpired(expiring, now))).toMatchObject({
+        kind: 'UNAUTHENTICATED',
+        message: 'API key expired at 2026-06-01T12:00:00.000Z',
+      });
+    }
+  });
+
+  it('never expires a key without an expiry', () => {
+    expect(() => refuseExpired(record(key, 'tenant-a', [INFERENCE]), Date.now() * 2)).not.toThrow();
+  });
+
+  it('checks the clock at each request, not when the snapshot arrived', () => {
+    let now = expiresAt.getTime() - 1_000;
+    const ring = new KeyRing(() => now);
+    ring.update(router.KeysSnapshot.fromPartial({ keys: [expiring] }), 1n);
+    expect(ring.authenticate(bearer(`Bearer ${key.token}`)).keyId).toBe(key.keyId);
+    now = expiresAt.getTime();
+    expect(refusal(() => ring.authenticate(bearer(`Bearer ${key.token}`)))).toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      message: 'API key expired at 2026-06-01T12:00:00.000Z',
+    });
+  });
+
+  it('does not say a key expired to a caller with the wrong secret', () => {
+    const ring = new KeyRing(() => expiresAt.getTime() + 1);
+    ring.update(router.KeysSnapshot.fromPartial({ keys: [expiring] }), 1n);
+    const wrong = `keel_${key.keyId}_${newApiKey().secret}`;
+    expect(refusal(() => ring.authenticate(bearer(`Bearer ${wrong}`)))).toMatchObject({
+      message: 'unknown or revoked API key',
     });
   });
 });

@@ -8,7 +8,10 @@ export interface Principal {
   tenantId: string;
   keyId: string;
   scopes: router.ApiKeyScope[];
-  /** An operator's key, whose admin scope reaches every tenant. */
+  /**
+   * Operator power: reaching every tenant, managing providers and models. Only an admin key
+   * of the operator's tenant has it; the tenant's other keys act on that tenant alone.
+   */
   operator: boolean;
 }
 
@@ -18,10 +21,33 @@ const REFUSED = 'unknown or revoked API key';
 // Compared against when the key id is unknown, so both refusals take the same path.
 const NO_DIGEST = Buffer.alloc(32);
 
-/** The hashed API keys of the latest keys snapshot; checks each request locally. */
+/** The caller a valid key stands for. */
+export function principalOfKey(record: router.ApiKeyRecord): Principal {
+  return {
+    tenantId: record.tenantId,
+    keyId: record.keyId,
+    scopes: record.scopes,
+    operator: record.operator && record.scopes.includes(router.ApiKeyScope.API_KEY_SCOPE_ADMIN),
+  };
+}
+
+/** Refuses a key whose expiry has passed at `now` (ms since the epoch), saying when it did. */
+export function refuseExpired(record: router.ApiKeyRecord, now: number): void {
+  if (record.expiresAt && record.expiresAt.getTime() <= now) {
+    throw new UnauthenticatedError(`API key expired at ${record.expiresAt.toISOString()}`);
+  }
+}
+
+/**
+ * The hashed API keys of the latest keys snapshot; checks each request locally. Expiry is
+ * checked against the clock at each request, so a key stops working on time even when no new
+ * snapshot arrives.
+ */
 export class KeyRing {
   private keys = new Map<string, router.ApiKeyRecord>();
   private snapshotVersion: bigint | null = null;
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   /** Replaces every key at once: a key absent from the snapshot is revoked. */
   update(snapshot: router.KeysSnapshot, version: bigint): void {
@@ -49,12 +75,8 @@ export class KeyRing {
     const record = this.keys.get(parsed.keyId);
     const matches = verifySecret(parsed.secret, record?.secretSha256 ?? NO_DIGEST);
     if (!record || !matches) throw new UnauthenticatedError(REFUSED);
-    return {
-      tenantId: record.tenantId,
-      keyId: record.keyId,
-      scopes: record.scopes,
-      operator: record.operator,
-    };
+    refuseExpired(record, this.now());
+    return principalOfKey(record);
   }
 
   authorize(principal: Principal, scope: router.ApiKeyScope): void {

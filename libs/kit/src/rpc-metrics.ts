@@ -41,6 +41,16 @@ function durationHistogram(): Histogram {
   return duration;
 }
 
+/** A status a gRPC server reports as its own failure. */
+export function isServerError(code: status): boolean {
+  return SERVER_ERRORS.has(code);
+}
+
+/** `OK`, `INVALID_ARGUMENT`…: a status code's name. */
+export function statusName(code: status): string {
+  return status[code] ?? String(code);
+}
+
 /**
  * Starts measuring one call of `path` (`/keel.inference.v1.InferenceService/Complete`); the
  * function returned records it with the status it was answered with.
@@ -48,12 +58,12 @@ function durationHistogram(): Histogram {
 export function measureRpc(path: string): (code: status) => void {
   const started = performance.now();
   return (code) => {
-    const name = status[code] ?? String(code);
+    const name = statusName(code);
     durationHistogram().record((performance.now() - started) / 1_000, {
       [ATTR_RPC_SYSTEM_NAME]: RPC_SYSTEM_NAME_VALUE_GRPC,
       [ATTR_RPC_METHOD]: path.replace(/^\//, ''),
       [ATTR_RPC_STATUS_CODE]: name,
-      ...(SERVER_ERRORS.has(code) ? { [ATTR_ERROR_TYPE]: name } : {}),
+      ...(isServerError(code) ? { [ATTR_ERROR_TYPE]: name } : {}),
     });
   };
 }

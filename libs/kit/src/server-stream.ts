@@ -1,4 +1,5 @@
 import { Metadata, type handleServerStreamingCall, status } from '@grpc/grpc-js';
+import { context } from '@opentelemetry/api';
 import {
   type CallAuth,
   type CallContext,
@@ -9,6 +10,7 @@ import {
 } from './call-context';
 import type { KitLogger } from './logger';
 import { measureRpc } from './rpc-metrics';
+import { startRpcSpan } from './rpc-span';
 import { answerOf } from './unary';
 
 export type StreamContext = CallContext;
@@ -35,6 +37,7 @@ export function serverStream<Req, Res>(
 
   return (call) => {
     const measured = measureRpc(call.getPath());
+    const span = startRpcSpan(call.getPath(), call.metadata);
     const { signal, deadline, release } = callSignal(call);
     const trailers = new Metadata();
     const send: Send<Res> = async (message) => {
@@ -59,16 +62,20 @@ export function serverStream<Req, Res>(
       const context = { principal, metadata: call.metadata, signal, deadline, trailers };
       await handler(call.request, context, send);
     };
-    run().then(
+    context.with(span.context, run).then(
       () => {
         release();
         measured(status.OK);
+        span.end(status.OK);
         call.end(trailers);
       },
       (error: unknown) => {
         release();
-        const answer = answerOf(error, signal, call.getPath(), logger);
+        const answer = context.with(span.context, () =>
+          answerOf(error, signal, call.getPath(), logger),
+        );
         measured(answer.code);
+        span.end(answer.code);
         // grpc-js ends a server stream with the status of an 'error' it emits.
         call.emit('error', { ...answer, metadata: trailers });
       },

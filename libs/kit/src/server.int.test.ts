@@ -221,6 +221,7 @@ describe('KeelServer over real gRPC', () => {
         [
           ROUTER_SERVICE,
           [
+            'google/protobuf/duration.proto',
             'google/protobuf/timestamp.proto',
             'keel/router/v1/router.proto',
             'keel/router/v1/router_service.proto',

@@ -1,4 +1,5 @@
 import { Metadata, type handleUnaryCall, status } from '@grpc/grpc-js';
+import { context } from '@opentelemetry/api';
 import {
   type CallAuth,
   type CallContext,
@@ -9,6 +10,7 @@ import {
 } from './call-context';
 import type { KitLogger } from './logger';
 import { measureRpc } from './rpc-metrics';
+import { startRpcSpan } from './rpc-span';
 import { toStatus } from './status';
 
 export type UnaryContext = CallContext;
@@ -29,6 +31,7 @@ export function unary<Req, Res>(
 
   return (call, callback) => {
     const measured = measureRpc(call.getPath());
+    const span = startRpcSpan(call.getPath(), call.metadata);
     const { signal, deadline, release } = callSignal(call);
     const trailers = new Metadata();
     const run = async (): Promise<Res> => {
@@ -36,16 +39,20 @@ export function unary<Req, Res>(
       const context = { principal, metadata: call.metadata, signal, deadline, trailers };
       return handler(call.request, context);
     };
-    run().then(
+    context.with(span.context, run).then(
       (response) => {
         release();
         measured(status.OK);
+        span.end(status.OK);
         callback(null, response, trailers);
       },
       (error: unknown) => {
         release();
-        const answer = answerOf(error, signal, call.getPath(), logger);
+        const answer = context.with(span.context, () =>
+          answerOf(error, signal, call.getPath(), logger),
+        );
         measured(answer.code);
+        span.end(answer.code);
         callback({ ...answer, metadata: trailers });
       },
     );

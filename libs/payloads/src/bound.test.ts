@@ -27,6 +27,24 @@ describe('the inline bound', () => {
     expect(fitsInline({ inputMessages: [user(half), user('y')], outputText: half })).toBe(false);
   });
 
+  it("counts the reference's answer and every context passage", () => {
+    const text = {
+      inputMessages: [user('ab')],
+      outputText: 'c',
+      reference: { answer: 'é', context: ['語', 'xyz'] },
+    };
+    expect(textBytes(text)).toBe(2 + 1 + 2 + 3 + 3);
+    const full = 'a'.repeat(INFERENCE_TEXT_INLINE_MAX_BYTES);
+    expect(fitsInline({ inputMessages: [user(full)], outputText: '' })).toBe(true);
+    expect(
+      fitsInline({
+        inputMessages: [user(full)],
+        outputText: '',
+        reference: { answer: '', context: ['p'] },
+      }),
+    ).toBe(false);
+  });
+
   it('takes a 400,000-character input of 3-byte characters, 1.2 MB, for too large', () => {
     const text = { inputMessages: [user('語'.repeat(400_000))], outputText: '' };
     expect(textBytes(text)).toBe(1_200_000);

@@ -84,6 +84,24 @@ describe('InferencePayloads', () => {
     expect(text.inputMessages[1].content === largeInput).toBe(true);
   });
 
+  it('returns the reference inline, and stores it with a text stored apart', async () => {
+    const reference = inference.Reference.fromPartial({
+      answer: '42',
+      context: ['The answer is 42.'],
+    });
+    const small = {
+      ...completed({ messages: ['What is six times seven?'], output: '42' }),
+      reference,
+    };
+    expect(await payloads.offload(small)).toBe(small);
+    expect((await payloads.read(small)).reference).toEqual(reference);
+
+    const large = { ...completed({ messages: [largeInput], output: '42' }), reference };
+    const slim = await payloads.offload(large);
+    expect(slim.reference).toBeUndefined();
+    expect((await payloads.read(slim)).reference).toEqual(reference);
+  });
+
   it('stores again harmlessly when a publish is retried', async () => {
     const event = completed({ messages: [largeInput], output: 'once' });
     const first = await payloads.offload(event);

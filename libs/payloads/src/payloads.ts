@@ -9,7 +9,7 @@ import { bucketsOf, inference, payloadsMaxAgeMs } from '@keel/contracts';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { type ObjectStore, Objm } from '@nats-io/obj';
-import { type InferenceText, fitsInline } from './bound';
+import { fitsInline } from './bound';
 
 /**
  * How long a referenced payload may be missing before it is taken for lost. It was stored
@@ -66,6 +66,7 @@ export class InferencePayloads {
       inference.InferencePayload.encode({
         inputMessages: event.inputMessages,
         outputText: event.outputText,
+        reference: event.reference,
       }).finish(),
     );
     await this.put(event.inferenceId, bytes);
@@ -73,6 +74,7 @@ export class InferencePayloads {
       ...event,
       inputMessages: [],
       outputText: '',
+      reference: undefined,
       payload: {
         bucket: this.bucket,
         object: event.inferenceId,
@@ -84,26 +86,29 @@ export class InferencePayloads {
   }
 
   /**
-   * The event's whole text, inline or referenced. A referenced payload that is missing throws
-   * PayloadMissingError (retry) within MISSING_PAYLOAD_GRACE_MS of the event, and
-   * PoisonMessageError after it; one that does not match its reference throws PoisonMessageError.
+   * The event's whole text (with the request's reference), inline or stored apart. A stored
+   * payload that is missing throws PayloadMissingError (retry) within MISSING_PAYLOAD_GRACE_MS
+   * of the event, and PoisonMessageError after it; one that does not match the event's pointer
+   * to it throws PoisonMessageError.
    */
-  async read(event: inference.InferenceCompleted): Promise<InferenceText> {
-    const reference = event.payload;
-    if (!reference) return { inputMessages: event.inputMessages, outputText: event.outputText };
-    const where = `payload ${reference.bucket}/${reference.object}`;
-    const bytes = await this.fetch(reference);
+  async read(event: inference.InferenceCompleted): Promise<inference.InferencePayload> {
+    const pointer = event.payload;
+    if (!pointer) {
+      const { inputMessages, outputText, reference } = event;
+      return { inputMessages, outputText, reference };
+    }
+    const where = `payload ${pointer.bucket}/${pointer.object}`;
+    const bytes = await this.fetch(pointer);
     if (!bytes) throw this.missing(event, where);
     const sha256 = sha256Hex(bytes);
-    if (BigInt(bytes.length) !== reference.sizeBytes || sha256 !== reference.sha256) {
+    if (BigInt(bytes.length) !== pointer.sizeBytes || sha256 !== pointer.sha256) {
       throw new PoisonMessageError(
         `${where} does not match its reference: ${bytes.length} bytes, sha256 ${sha256}; ` +
-          `expected ${reference.sizeBytes} bytes, sha256 ${reference.sha256}`,
+          `expected ${pointer.sizeBytes} bytes, sha256 ${pointer.sha256}`,
       );
     }
-    const encoded = reference.contentEncoding === GZIP ? await gunzip(bytes) : bytes;
-    const { inputMessages, outputText } = inference.InferencePayload.decode(encoded);
-    return { inputMessages, outputText };
+    const encoded = pointer.contentEncoding === GZIP ? await gunzip(bytes) : bytes;
+    return inference.InferencePayload.decode(encoded);
   }
 
   /** Stores into the bus's bucket, re-creating it once if it was deleted since it was opened. */

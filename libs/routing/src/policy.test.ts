@@ -108,6 +108,28 @@ describe('Policy.from', () => {
     expect(policy.model('gpt-9')).toBeNull();
   });
 
+  it("hands out a tenant's own function and settings, never another tenant's", () => {
+    const withSettings = Policy.from(
+      router.PolicySnapshot.fromPartial({
+        ...snapshot,
+        tenants: snapshot.tenants.map((tenant) =>
+          tenant.tenantId === 'globex'
+            ? { ...tenant, settings: { guardrails: { fallback: { text: 'Sorry.' } } } }
+            : tenant,
+        ),
+      }),
+      8n,
+    );
+    expect(withSettings.function('acme', 'summarize')?.variants[0].variantName).toBe('acme-only');
+    expect(withSettings.function('globex', 'summarize')?.variants[0].variantName).toBe(
+      'globex-only',
+    );
+    expect(withSettings.function('acme', 'billing.summary')).toBeNull();
+    expect(withSettings.tenantSettings('globex')?.guardrails?.fallback?.text).toBe('Sorry.');
+    expect(withSettings.tenantSettings('acme')).toBeNull();
+    expect(withSettings.tenantSettings('nobody')).toBeNull();
+  });
+
   it('refuses a snapshot without a catalog', () => {
     const error = failure(() => Policy.from(router.PolicySnapshot.fromPartial({}), 3n));
     expect(error).toBeInstanceOf(FailedPreconditionError);

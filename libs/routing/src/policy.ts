@@ -13,6 +13,7 @@ export interface RouteRequest {
 interface TenantIndex {
   defaultFunctionName: string;
   functions: Map<string, FunctionIndex>;
+  settings: router.TenantSettings | undefined;
 }
 
 interface FunctionIndex {
@@ -56,10 +57,24 @@ export class Policy {
         const variants = new Map(fn.variants.map((variant) => [variant.variantName, variant]));
         functions.set(fn.functionName, { fn, variants });
       }
-      tenants.set(tenant.tenantId, { defaultFunctionName: tenant.defaultFunctionName, functions });
+      tenants.set(tenant.tenantId, {
+        defaultFunctionName: tenant.defaultFunctionName,
+        functions,
+        settings: tenant.settings,
+      });
     }
     const models = new Map(catalog.models.map((model) => [model.name, model]));
     return new Policy(version, catalog, tenants, models);
+  }
+
+  /** A tenant's function as the snapshot holds it (its guardrails, limits, cache), or null. */
+  function(tenantId: string, functionName: string): router.KeelFunction | null {
+    return this.tenants.get(tenantId)?.functions.get(functionName)?.fn ?? null;
+  }
+
+  /** What a tenant set for all its functions, or null when it set nothing. */
+  tenantSettings(tenantId: string): router.TenantSettings | null {
+    return this.tenants.get(tenantId)?.settings ?? null;
   }
 
   /** The catalog's model of that name, or null. */

@@ -8,6 +8,7 @@ import {
   MeterProvider,
   MetricReader,
 } from '@opentelemetry/sdk-metrics';
+import { eventually } from '@keel/testing';
 import pino from 'pino';
 import { SnapshotFollower } from './follower';
 
@@ -150,5 +151,45 @@ describe('SnapshotFollower.onPolicySnapshot', () => {
     feed({ value: snapshotNaming('bad'), revision: 2n });
     expect(follower.policy?.version).toBe(1n);
     follower.stop();
+  });
+});
+
+describe('SnapshotFollower reload', () => {
+  const keysAt = (keyIds: string[]) =>
+    router.KeysSnapshot.encode(
+      router.KeysSnapshot.fromPartial({ keys: keyIds.map((keyId) => ({ keyId })) }),
+    ).finish();
+
+  it('applies a newer snapshot read directly, and then ignores the watch delivering an older one', async () => {
+    let feedKeys: (entry: KvEntry) => void = () => undefined;
+    let stored: KvEntry = { value: keysAt(['a']), revision: 1n };
+    const buckets = {
+      policy: {
+        watch: async () => ({ stop: () => undefined }),
+        get: async () => null,
+      } as unknown as KvBucket,
+      keys: {
+        watch: async (_key: string, onEntry: (entry: KvEntry) => void) => {
+          feedKeys = onEntry;
+          return { stop: () => undefined };
+        },
+        get: async () => stored,
+      } as unknown as KvBucket,
+      catalog: {} as KvBucket,
+    };
+    const follower = await SnapshotFollower.follow(buckets, pino({ level: 'silent' }), {
+      reloadMs: 10,
+    });
+    try {
+      feedKeys(stored);
+      expect(follower.keyRing.version).toBe(1n);
+      stored = { value: keysAt([]), revision: 3n };
+      await eventually(() => follower.keyRing.version === 3n, { what: 'the reload' });
+      // The watch catching up late with revision 2 must not bring back what 3 removed.
+      feedKeys({ value: keysAt(['a']), revision: 2n });
+      expect(follower.keyRing.version).toBe(3n);
+    } finally {
+      follower.stop();
+    }
   });
 });

@@ -8,6 +8,11 @@ import { Policy } from '@keel/routing';
 import { type ObservableGauge, type ObservableResult, metrics } from '@opentelemetry/api';
 import { SNAPSHOT_KEY, type SnapshotBuckets } from './buckets';
 
+/** How often a follower reads both snapshots directly, besides watching them. */
+export const DEFAULT_SNAPSHOT_RELOAD_MS = 30_000;
+
+type SnapshotName = 'policy' | 'keys';
+
 export class SnapshotFollower {
   readonly keyRing = new KeyRing();
   private currentPolicy: Policy | null = null;
@@ -16,7 +21,11 @@ export class SnapshotFollower {
   private readonly policyListeners: Array<(snapshot: router.PolicySnapshot) => void> = [];
   private currentSnapshot: router.PolicySnapshot | null = null;
   /** When the router published each snapshot in use, in ms since the epoch. */
-  private readonly publishedAt = new Map<'policy' | 'keys', number>();
+  private readonly publishedAt = new Map<SnapshotName, number>();
+  /** The newest revision handled (applied or rejected) of each snapshot. */
+  private readonly handled = new Map<SnapshotName, bigint>();
+  private reloadTimer: NodeJS.Timeout | null = null;
+  private reloading = false;
   private readonly ageGauge = snapshotAgeGauge();
   private readonly observeAge = (result: ObservableResult) => {
     for (const [snapshot, at] of this.publishedAt) {
@@ -26,11 +35,22 @@ export class SnapshotFollower {
     }
   };
 
-  private constructor(private readonly logger: BusLogger) {}
+  private constructor(
+    private readonly buckets: SnapshotBuckets,
+    private readonly logger: BusLogger,
+  ) {}
 
-  /** Starts watching both snapshots; `ready` turns true once each has arrived. */
-  static async follow(buckets: SnapshotBuckets, logger: BusLogger): Promise<SnapshotFollower> {
-    const follower = new SnapshotFollower(logger);
+  /**
+   * Starts watching both snapshots; `ready` turns true once each has arrived. Every `reloadMs`
+   * it also reads both directly and applies any newer than it holds, so an update the watch
+   * missed (a revoked key) is applied within that time anyway.
+   */
+  static async follow(
+    buckets: SnapshotBuckets,
+    logger: BusLogger,
+    options: { reloadMs?: number } = {},
+  ): Promise<SnapshotFollower> {
+    const follower = new SnapshotFollower(buckets, logger);
     follower.ageGauge.addCallback(follower.observeAge);
     follower.watches.push(
       await buckets.policy.watch(SNAPSHOT_KEY, (entry) => follower.onPolicy(entry)),
@@ -43,6 +63,11 @@ export class SnapshotFollower {
       follower.stop(); // the policy watch would otherwise run on with no one to stop it
       throw error;
     }
+    follower.reloadTimer = setInterval(
+      () => void follower.reload(),
+      options.reloadMs ?? DEFAULT_SNAPSHOT_RELOAD_MS,
+    );
+    follower.reloadTimer.unref();
     return follower;
   }
 
@@ -73,11 +98,56 @@ export class SnapshotFollower {
 
   stop(): void {
     for (const watch of this.watches) watch.stop();
+    if (this.reloadTimer) clearInterval(this.reloadTimer);
     this.ageGauge.removeCallback(this.observeAge);
+  }
+
+  /** Reads both snapshots from KV and applies each one newer than the one handled last. */
+  private async reload(): Promise<void> {
+    if (this.reloading) return;
+    this.reloading = true;
+    try {
+      const [policy, keys] = await Promise.all([
+        this.buckets.policy.get(SNAPSHOT_KEY),
+        this.buckets.keys.get(SNAPSHOT_KEY),
+      ]);
+      if (policy && this.isNew('policy', policy)) {
+        this.logMissed('policy', policy);
+        this.onPolicy(policy);
+      }
+      if (keys && this.isNew('keys', keys)) {
+        this.logMissed('keys', keys);
+        this.onKeys(keys);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'snapshot reload failed; the watches go on');
+    } finally {
+      this.reloading = false;
+    }
+  }
+
+  private logMissed(snapshot: SnapshotName, entry: KvEntry): void {
+    this.logger.warn(
+      {
+        snapshot,
+        watched_version: this.handled.get(snapshot)?.toString() ?? null,
+        reloaded_version: entry.revision.toString(),
+      },
+      'snapshot reload found a version the watch had not delivered: a missed update',
+    );
+  }
+
+  /** True for a revision newer than any handled: each revision is applied once. */
+  private isNew(snapshot: SnapshotName, entry: KvEntry): boolean {
+    const handled = this.handled.get(snapshot);
+    return handled === undefined || entry.revision > handled;
   }
 
   private onPolicy(entry: KvEntry | null): void {
     if (!entry) return; // a deleted snapshot leaves the last one in force
+    // The reload may have applied this revision, or a newer one, before the watch delivered it.
+    if (!this.isNew('policy', entry)) return;
+    this.handled.set('policy', entry.revision);
     try {
       const snapshot = router.PolicySnapshot.decode(entry.value);
       const policy = Policy.from(snapshot, entry.revision);
@@ -97,6 +167,8 @@ export class SnapshotFollower {
 
   private onKeys(entry: KvEntry | null): void {
     if (!entry) return;
+    if (!this.isNew('keys', entry)) return;
+    this.handled.set('keys', entry.revision);
     try {
       const snapshot = router.KeysSnapshot.decode(entry.value);
       this.keyRing.update(snapshot, entry.revision);

@@ -7,5 +7,5 @@ export {
   openSnapshotBuckets,
   type SnapshotBuckets,
 } from './buckets';
-export { SnapshotFollower } from './follower';
+export { DEFAULT_SNAPSHOT_RELOAD_MS, SnapshotFollower } from './follower';
 export { CatalogVersions } from './catalog-versions';

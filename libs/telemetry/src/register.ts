@@ -1,6 +1,5 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace';
-import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 
 let sdk: NodeSDK | undefined;
@@ -26,7 +25,8 @@ export function registerTelemetry(serviceName: string): void {
   env.OTEL_LOGS_EXPORTER ||= 'none';
 
   sdk = new NodeSDK({
-    instrumentations: [new GrpcInstrumentation(), new HttpInstrumentation()],
+    // gRPC servers make their own spans (libs/kit), cheaper than the gRPC instrumentation.
+    instrumentations: [new HttpInstrumentation()],
     // With no trace exporter the SDK would install no tracer at all, and requests would carry
     // no trace id. A span processor that drops every span keeps ids in logs and in the context
     // propagated to other services.

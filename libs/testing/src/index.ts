@@ -66,6 +66,7 @@ export async function eventually<T>(
 export { catalogWithProviderModels, exampleProviderModels } from './catalog';
 export { INVALID_UTF8_MARKER, withInvalidUtf8 } from './invalid-utf8';
 export { callWithBytes } from './raw-grpc';
+export { windowWithTimeLeft } from './windows';
 export { grpcurl, grpcurlBinary } from './grpcurl';
 export {
   startOtlpReceiver,

@@ -13,6 +13,15 @@ export const configShape = {
    * about 45 minutes of a dependency being down (longer when each attempt waits on a timeout).
    */
   KEEL_EVALUATION_MAX_DELIVER: z.coerce.number().int().min(1).default(100),
+  /** Where the LLM judge calls Keel's inference API. */
+  KEEL_INFERENCE_ADDRESS: z.string().default('127.0.0.1:50051'),
+  /**
+   * A JSON file of tenant id → the API key (inference scope) the tenant's LLM judge calls with;
+   * unset: no tenant has a judge key, and llm_judge evaluations count as errors.
+   */
+  KEEL_JUDGE_KEYS_FILE: z.string().optional(),
+  /** How long one judge call may take, in ms, before it is retried with the message. */
+  KEEL_JUDGE_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
 };
 
 export type EvaluationConfig = ReturnType<typeof loadConfig<typeof configShape>>;

@@ -21,12 +21,17 @@ export interface TestFunction {
   name: string;
   chain: string[];
   defaultMaxTokens?: number;
+  /** Unset: its answers are not cached. */
+  cache?: router.CachePolicy;
+  guardrails?: router.Guardrails;
 }
 
 /** What a snapshot carries beyond the builtin catalog: the operator's providers and models. */
 export interface TestOperatorData {
   providers?: Array<Partial<router.Provider>>;
   models?: Array<Partial<router.Model>>;
+  /** What the tenant sets for all its functions. */
+  tenantSettings?: router.TenantSettings;
 }
 
 /**
@@ -58,7 +63,10 @@ export function policySnapshot(
               },
             ],
             policy: { fixed: { variantName: `${fn.name}.v1` } },
+            cache: fn.cache,
+            guardrails: fn.guardrails,
           })),
+          settings: operator.tenantSettings,
         },
       ],
     }),
@@ -114,7 +122,8 @@ export class TestInference {
 
   static async start(env: Record<string, string> = {}): Promise<TestInference> {
     const { natsUrl, mongoUrl } = testServers();
-    const prefix = uniqueName('inf');
+    // A second app given the first's KEEL_BUS_PREFIX shares its buckets (a second replica).
+    const prefix = env.KEEL_BUS_PREFIX ?? uniqueName('inf');
     const config = loadConfig(configShape, {
       NATS_URL: natsUrl,
       MONGO_URL: mongoUrl,
@@ -126,7 +135,13 @@ export class TestInference {
       ...env,
     });
     const app = await startInference(config, logger);
-    const bus = await connectBus({ servers: natsUrl, name: 'inference-test', prefix, logger });
+    // The NATS server the service uses, which `env` may name (a server of the test's own).
+    const bus = await connectBus({
+      servers: config.NATS_URL,
+      name: 'inference-test',
+      prefix,
+      logger,
+    });
     const test = new TestInference(app, bus, await openSnapshotBuckets(bus));
     const address = `127.0.0.1:${app.port}`;
     const insecure = grpc.credentials.createInsecure();

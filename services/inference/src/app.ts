@@ -7,12 +7,17 @@ import { KeelServer } from '@keel/kit';
 import { SnapshotFollower, openSnapshotBuckets } from '@keel/snapshots';
 import type { Logger } from '@keel/telemetry';
 import type { InferenceConfig } from './config';
+import { warmGuardrails } from './guardrails/warm';
 import { ProviderRegistry } from './providers/registry';
 import { ResilientProviders, resilienceOptionsOf } from './providers/resilience';
 import { CompletedPublisher } from './publish/completed-publisher';
 import { openPayloadStore } from './publish/payload-store';
 import { bindInference } from './server';
+import { ExactCache } from './cache/exact-cache';
+import { CacheEntries } from './store/cache-entries';
 import { IdempotencyClaims } from './store/idempotency-claims';
+import { RateLimiter } from './rate-limit/limiter';
+import { RATE_LIMIT_COUNTERS_MAX_AGE_MS, RateLimitCounters } from './store/rate-limit-counters';
 
 export interface InferenceApp {
   port: number;
@@ -27,6 +32,7 @@ export async function startInference(
   logger: Logger,
 ): Promise<InferenceApp> {
   warmTokenizers();
+  warmGuardrails();
   const bus = await connectBus({
     servers: config.NATS_URL,
     name: 'inference',
@@ -43,7 +49,9 @@ export async function startInference(
 
 async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promise<InferenceApp> {
   await bus.ensureStreams(['inference']);
-  const follower = await SnapshotFollower.follow(await openSnapshotBuckets(bus), logger);
+  const follower = await SnapshotFollower.follow(await openSnapshotBuckets(bus), logger, {
+    reloadMs: config.KEEL_SNAPSHOT_RELOAD_MS,
+  });
   const storePayload = await openPayloadStore(bus);
   const publisher = new CompletedPublisher({
     // Text past the inline bound is stored before the event that references it is published.
@@ -76,6 +84,28 @@ async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promi
     config.KEEL_IDEMPOTENCY_LEASE_MS,
   );
 
+  const cache = new ExactCache({
+    store: await CacheEntries.open(bus),
+    maxEntries: config.KEEL_CACHE_LOCAL_MAX_ENTRIES,
+    maxBytes: config.KEEL_CACHE_LOCAL_MAX_BYTES,
+    maxEntryBytes: config.KEEL_CACHE_ENTRY_MAX_BYTES,
+    logger,
+  });
+
+  const rateLimiter = new RateLimiter(
+    new RateLimitCounters(
+      await bus.kv(bucketsOf(bus.prefix).rateLimits, {
+        history: 1,
+        ttlMs: RATE_LIMIT_COUNTERS_MAX_AGE_MS,
+      }),
+    ),
+    {
+      whenUnavailable: config.KEEL_RATE_LIMIT_WHEN_UNAVAILABLE,
+      leaseTimeoutMs: config.KEEL_RATE_LIMIT_LEASE_TIMEOUT_MS,
+      logger,
+    },
+  );
+
   const server = new KeelServer({
     serviceName: 'inference',
     logger,
@@ -87,7 +117,9 @@ async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promi
     providers,
     publisher,
     claims,
+    cache,
     limits: { maxMessages: config.KEEL_MAX_MESSAGES, maxInputChars: config.KEEL_MAX_INPUT_CHARS },
+    rateLimiter,
     logger,
   });
   const port = await server.start();

@@ -1,4 +1,5 @@
 import { baseEnv, loadConfig, portEnv, z } from '@keel/config';
+import { DEFAULT_SNAPSHOT_RELOAD_MS } from '@keel/snapshots';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegative = (fallback: number) => z.coerce.number().min(0).default(fallback);
@@ -6,6 +7,8 @@ const nonNegative = (fallback: number) => z.coerce.number().min(0).default(fallb
 export const configShape = {
   ...baseEnv,
   KEEL_INFERENCE_PORT: portEnv(50051),
+  /** How often the router's snapshots are read directly besides being watched, so none stays missed. */
+  KEEL_SNAPSHOT_RELOAD_MS: positiveInt(DEFAULT_SNAPSHOT_RELOAD_MS),
   /** The most messages one request may carry. */
   KEEL_MAX_MESSAGES: positiveInt(256),
   /** The most characters of content all of a request's messages may carry together. */
@@ -39,6 +42,28 @@ export const configShape = {
    * (a request with a deadline holds it until then): a claim whose holder died frees after it.
    */
   KEEL_IDEMPOTENCY_LEASE_MS: positiveInt(300_000),
+  /** The most answers the exact cache keeps in each process, in front of the shared bucket. */
+  KEEL_CACHE_LOCAL_MAX_ENTRIES: positiveInt(10_000),
+  /** The most bytes (encoded) of answers the exact cache keeps in each process. */
+  KEEL_CACHE_LOCAL_MAX_BYTES: positiveInt(64 * 1024 * 1024),
+  /**
+   * An answer whose cache entry encodes larger is not cached. At most 900 KiB: an entry is one
+   * NATS message, and the server's default max payload is 1 MiB.
+   */
+  KEEL_CACHE_ENTRY_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(900 * 1024)
+    .default(256 * 1024),
+  /**
+   * What a request under a rate limit does when the shared counters (NATS KV) do not answer
+   * within KEEL_RATE_LIMIT_LEASE_TIMEOUT_MS: `allow` admits it (a lease arriving later pays for
+   * it), `refuse` answers UNAVAILABLE.
+   */
+  KEEL_RATE_LIMIT_WHEN_UNAVAILABLE: z.enum(['allow', 'refuse']).default('allow'),
+  /** The longest a request waits for a lease of its rate limit's budget. */
+  KEEL_RATE_LIMIT_LEASE_TIMEOUT_MS: positiveInt(250),
   /** The sim model's wait before it answers. */
   KEEL_SIM_LATENCY_MS: nonNegative(0),
   /** The sim model's generation speed; 0 answers at once. */

@@ -50,7 +50,9 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     const catalog = await publishCatalog(catalogs, records.models);
     logger.info({ catalog_version: catalog.version.toString() }, 'model catalog current');
 
-    follower = await SnapshotFollower.follow(buckets, logger);
+    follower = await SnapshotFollower.follow(buckets, logger, {
+      reloadMs: config.KEEL_SNAPSHOT_RELOAD_MS,
+    });
     const publisher = new SnapshotPublisher({
       buckets,
       store: records,

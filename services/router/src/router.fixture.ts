@@ -114,6 +114,16 @@ export class RouterClient {
     );
   }
 
+  putTenantSettings(token: string | null, request: Partial<router.PutTenantSettingsRequest>) {
+    return this.call<router.PutTenantSettingsResponse>(token, (metadata, done) =>
+      this.client.putTenantSettings(
+        { ...router.PutTenantSettingsRequest.create(), ...request },
+        metadata,
+        done,
+      ),
+    );
+  }
+
   route(token: string | null, request: Partial<router.RouteRequest>) {
     return this.call<router.RouteResponse>(token, (metadata, done) =>
       this.client.route({ ...router.RouteRequest.create(), ...request }, metadata, done),

@@ -11,6 +11,7 @@ import { listProvidersRpc } from './rpc/list-providers';
 import { putFunctionRpc } from './rpc/put-function';
 import { putModelRpc } from './rpc/put-model';
 import { putProviderRpc } from './rpc/put-provider';
+import { putTenantSettingsRpc } from './rpc/put-tenant-settings';
 import { revokeApiKeyRpc } from './rpc/revoke-api-key';
 import { routeRpc } from './rpc/route';
 
@@ -35,6 +36,9 @@ export function routerService(deps: RouterDeps, logger: KitLogger): router.Route
     ),
     putFunction: admin((request: router.PutFunctionRequest, principal) =>
       putFunctionRpc(deps, principal, request),
+    ),
+    putTenantSettings: admin((request: router.PutTenantSettingsRequest, principal) =>
+      putTenantSettingsRpc(deps, principal, request),
     ),
     putProvider: admin((request: router.PutProviderRequest, principal) =>
       putProviderRpc(deps, principal, request),

@@ -62,6 +62,8 @@ export async function answer(
   conversation: Conversation,
   context: AnswerContext,
   directiveTool?: string,
+  /** The text a `[sim:reply]` directive scripts, answered instead of a recorded or made-up one. */
+  directiveReply?: string,
 ): Promise<Reply> {
   const key = JSON.stringify([conversation.model, conversation.turns, conversation.tools]);
   const usage = await inputUsage(conversation, context.answered.has(key));
@@ -87,7 +89,7 @@ export async function answer(
 
   const field = context.replayModels[conversation.model];
   const recorded =
-    field === undefined
+    field === undefined || directiveReply !== undefined
       ? undefined
       : await context.replay.responseTo(withoutDirectives(conversation.lastUserText), field);
   if (recorded === null) {
@@ -95,7 +97,7 @@ export async function answer(
       `model ${conversation.model} has no recorded response to this prompt in ${context.replay.file}`,
     );
   }
-  const full = recorded?.text ?? generatedText(conversation);
+  const full = directiveReply ?? recorded?.text ?? generatedText(conversation);
   const cut = await cutText(full, conversation.stop, conversation.maxTokens - reasoning);
   const whole = cut.finish === 'stop' && recorded?.outputTokens !== undefined;
   usage.outputTokens = reasoning + (whole ? recorded.outputTokens! : cut.tokens);

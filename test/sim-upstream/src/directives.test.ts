@@ -142,3 +142,13 @@ test('an unknown directive is refused with 400 naming it', async () => {
     message: expect.stringContaining('unknown directive explode'),
   });
 });
+
+test('[sim:reply=<base64url>] answers with exactly that text, only for the model it names', async () => {
+  const verdict = 'SCORE: 0.8\nREASON: It follows the rubric, mostly.';
+  const prompt = `Grade this. [sim:reply=${Buffer.from(verdict).toString('base64url')}@sim-b]`;
+  const scripted = await chat(prompt, 'sim-b');
+  expect(scripted.choices[0].message.content).toBe(verdict);
+  const other = await chat(prompt, 'sim-a');
+  expect(other.choices[0].message.content).not.toBe(verdict);
+  await expect(chat('[sim:reply=not+base64] hi')).rejects.toMatchObject({ status: 400 });
+});

@@ -14,7 +14,9 @@ export type Directive =
   /** `[sim:fail-first=<n>(,status=<code>)(,retry-after=<s>)]`: the first n identical requests fail. */
   | { kind: 'failFirst'; count: number; status: number; retryAfterSeconds?: number }
   /** `[sim:tool=<name>]`: answer with a call to that tool. */
-  | { kind: 'tool'; name: string };
+  | { kind: 'tool'; name: string }
+  /** `[sim:reply=<base64url>]`: answer with exactly that text (a judge's scripted verdict). */
+  | { kind: 'reply'; text: string };
 
 /** A directive the request carries that it cannot be answered with. */
 export class DirectiveError extends Error {}
@@ -84,6 +86,12 @@ function directiveOf(
       allow();
       if (value === undefined) throw new DirectiveError(`${whole}: needs a tool name`);
       return { kind: 'tool', name: value };
+    case 'reply':
+      allow();
+      if (value === undefined || !/^[A-Za-z0-9_-]+$/.test(value)) {
+        throw new DirectiveError(`${whole}: needs the reply's text in base64url`);
+      }
+      return { kind: 'reply', text: Buffer.from(value, 'base64url').toString('utf8') };
     default:
       throw new DirectiveError(`${whole}: unknown directive ${name}`);
   }

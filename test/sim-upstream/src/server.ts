@@ -195,10 +195,10 @@ export async function startSimUpstream(options: SimUpstreamOptions = {}): Promis
 
     let reply: Reply;
     try {
-      const tool = directivesFor(conversation.lastUserText, conversation.model).find(
-        (directive) => directive.kind === 'tool',
-      );
-      reply = await answer(conversation, contexts.get(path)!, tool?.name);
+      const directives = directivesFor(conversation.lastUserText, conversation.model);
+      const tool = directives.find((directive) => directive.kind === 'tool');
+      const scripted = directives.find((directive) => directive.kind === 'reply');
+      reply = await answer(conversation, contexts.get(path)!, tool?.name, scripted?.text);
     } catch (error) {
       if (error instanceof ReplayMissError) return fail(404, error.message, 'prompt_not_found');
       if (error instanceof InvalidRequestError) return fail(400, error.message);

@@ -1,2 +1,28 @@
 export { Evaluation } from '../gen/keel/evaluation/v1/evaluation';
 export { EvaluationScored } from '../gen/keel/evaluation/v1/events';
+export {
+  AggregateEvaluationsRequest,
+  AggregateEvaluationsResponse,
+  AnalyzeFailuresRequest,
+  AnalyzeFailuresResponse,
+  EvaluatedInference,
+  EvaluationAggregate,
+  EvaluationFilter,
+  EvaluationServiceClient,
+  EvaluationServiceService,
+  type EvaluationServiceServer,
+  EvaluatorStats,
+  ExportEvaluationsRequest,
+  ExportEvaluationsResponse,
+  ExportFormat,
+  FailingInput,
+  FailureCount,
+  GetEvaluatorStatsRequest,
+  GetEvaluatorStatsResponse,
+  GroupKey,
+  ListEvaluationsRequest,
+  ListEvaluationsResponse,
+  TimeBucket,
+  WorstInferencesRequest,
+  WorstInferencesResponse,
+} from '../gen/keel/evaluation/v1/evaluation_service';

@@ -1,7 +1,9 @@
 export {
   Attempt,
+  CacheHit,
   FinishReason,
   InferenceStatus,
+  Reference,
   ResponseFormat,
 } from '../gen/keel/inference/v1/inference';
 export {
@@ -16,6 +18,7 @@ export {
   StreamResponse,
 } from '../gen/keel/inference/v1/inference_service';
 export {
+  GuardrailReport,
   InferenceCompleted,
   InferencePayload,
   PayloadReference,

@@ -1,10 +1,13 @@
 // Evaluations: one document per (inference, evaluator), unique on (tenant_id, inference_id,
 // evaluator), so a redelivered or republished event finds its evaluations and adds none.
+// Written once and never updated: aggregates are computed from these documents (see
+// aggregate-evaluations.ts), as FerretDB 1.24 loses concurrent updates of one document.
 import { evaluation, type inference } from '@keel/contracts';
-import { type CollectionIndexes, insertOnceOrGet } from '@keel/store';
+import { insertOnceOrGet, type Store } from '@keel/store';
 import { type Collection, Double } from 'mongodb';
 import { uuidv7 } from 'uuidv7';
-import type { Verdict } from '../domain/evaluators';
+import { dayStartOf, hourStartOf } from '../domain/time-keys';
+import { type TagPair, tagPairsOf, tagsOf } from './tags';
 
 export interface EvaluationDocument {
   evaluation_id: string;
@@ -21,21 +24,39 @@ export interface EvaluationDocument {
    */
   score: Double | number;
   label: string;
+  reason: string;
+  failed: boolean;
+  /** The inference's tags (see tags.ts). */
+  tags: TagPair[];
+  inference_occurred_at: Date;
+  /** The UTC hour and day of `inference_occurred_at`: time buckets without date expressions. */
+  hour_start: Date;
+  day_start: Date;
   created_at: Date;
+}
+
+/** What an evaluator concluded, as stored. */
+export interface StoredVerdict {
+  score: number;
+  label: string;
+  reason: string;
+  failed: boolean;
 }
 
 export const EVALUATIONS = 'evaluations';
 
-export const evaluationIndexes: CollectionIndexes = {
-  [EVALUATIONS]: [{ key: { tenant_id: 1, inference_id: 1, evaluator: 1 }, unique: true }],
-};
+export function evaluationsOf(store: Store): Collection<EvaluationDocument> {
+  return store.collection<EvaluationDocument>(EVALUATIONS);
+}
 
 export function evaluationDocumentOf(
   event: inference.InferenceCompleted,
   evaluator: string,
-  verdict: Verdict,
+  verdict: StoredVerdict,
   createdAt: Date,
 ): EvaluationDocument {
+  // An event always carries its time; the evaluation's own time stands in for a malformed one.
+  const occurredAt = event.occurredAt ?? createdAt;
   return {
     evaluation_id: uuidv7(),
     tenant_id: event.tenantId,
@@ -46,6 +67,12 @@ export function evaluationDocumentOf(
     evaluator,
     score: new Double(verdict.score),
     label: verdict.label,
+    reason: verdict.reason,
+    failed: verdict.failed,
+    tags: tagPairsOf(event.tags),
+    inference_occurred_at: occurredAt,
+    hour_start: hourStartOf(occurredAt),
+    day_start: dayStartOf(occurredAt),
     created_at: createdAt,
   };
 }
@@ -55,7 +82,7 @@ export function evaluationDocumentOf(
  * stored (with its first id and time), so what evaluation announces matches the store.
  */
 export async function recordEvaluation(
-  evaluations: Collection<EvaluationDocument>,
+  store: Store,
   doc: EvaluationDocument,
 ): Promise<EvaluationDocument> {
   const key = {
@@ -63,7 +90,8 @@ export async function recordEvaluation(
     inference_id: doc.inference_id,
     evaluator: doc.evaluator,
   };
-  return (await insertOnceOrGet(evaluations, doc, key)).stored;
+  const { stored } = await insertOnceOrGet(evaluationsOf(store), doc, key);
+  return stored;
 }
 
 export function evaluationOf(stored: EvaluationDocument): evaluation.Evaluation {
@@ -78,5 +106,9 @@ export function evaluationOf(stored: EvaluationDocument): evaluation.Evaluation 
     score: Number(stored.score),
     label: stored.label,
     createdAt: stored.created_at,
+    reason: stored.reason,
+    failed: stored.failed,
+    tags: tagsOf(stored.tags),
+    inferenceOccurredAt: stored.inference_occurred_at,
   });
 }

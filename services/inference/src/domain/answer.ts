@@ -48,6 +48,8 @@ export function streamEnd(
       timeToFirstToken:
         timeToFirstTokenMs === undefined ? undefined : durationFromMs(timeToFirstTokenMs),
       idempotentReplay: answer.idempotentReplay,
+      cacheHit: answer.cacheHit,
+      fallbackAnswer: answer.fallbackAnswer,
     },
   });
 }

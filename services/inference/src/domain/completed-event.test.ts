@@ -104,4 +104,45 @@ describe('completedEvent', () => {
     expect(event.inputMessages).toEqual(base.messages);
     expect(event.attempts).toEqual(attempts);
   });
+
+  it('records the answer as the guardrails left it: redacted or the fallback, with their report', () => {
+    const usage = common.Usage.fromPartial({ inputTokens: 10n, outputTokens: 5n });
+    const outcome: ChainOutcome = {
+      served: { model: simLarge, text: 'mail a@b.io', usage, toolCalls: [], finishReason: STOP },
+      attempts,
+      costNanoUsd: 450n,
+    };
+    const guardrails = inference.GuardrailReport.fromPartial({
+      outputPiiCounts: { EMAIL_ADDRESS: 1 },
+      redacted: true,
+    });
+    const event = completedEvent({
+      ...base,
+      outcome,
+      output: { text: 'mail <EMAIL_ADDRESS>', toolCalls: [] },
+      guardrails,
+    });
+    expect(event).toMatchObject({
+      outputText: 'mail <EMAIL_ADDRESS>',
+      model: 'sim-large',
+      guardrails,
+    });
+    expect(event.fallbackAnswer).toBe(false);
+
+    const fallback = completedEvent({
+      ...base,
+      outcome: { served: null, attempts, costNanoUsd: 450n },
+      status: FAILED,
+      output: { text: 'Sorry.', toolCalls: [] },
+      fallbackAnswer: true,
+    });
+    expect(fallback).toMatchObject({ outputText: 'Sorry.', fallbackAnswer: true, status: FAILED });
+  });
+
+  it("carries the request's reference for the evaluators, and none when the request had none", () => {
+    const outcome: ChainOutcome = { served: null, attempts, costNanoUsd: 0n };
+    const reference = inference.Reference.fromPartial({ answer: '42', context: ['6 × 7 = 42'] });
+    expect(completedEvent({ ...base, outcome, reference }).reference).toEqual(reference);
+    expect(completedEvent({ ...base, outcome }).reference).toBeUndefined();
+  });
 });

@@ -19,6 +19,15 @@ export interface CompletedInference {
   streamed?: boolean;
   /** For a stream that delivered a token: from the request to that token. */
   timeToFirstTokenMs?: number;
+  /** The answer as recorded, when not the served one: redacted, or the fallback answer. */
+  output?: { text: string; toolCalls: common.ToolCall[] };
+  /** True when `output` is the function's fallback answer. */
+  fallbackAnswer?: boolean;
+  guardrails?: inference.GuardrailReport;
+  /** The request's reference answer or context, for the function's evaluators. */
+  reference?: inference.Reference;
+  /** Set when the answer came from the exact cache: the outcome then has no attempts, cost 0. */
+  cacheHit?: inference.CacheHit;
   latencyMs: number;
   traceId: string;
   occurredAt: Date;
@@ -38,17 +47,21 @@ export function completedEvent(done: CompletedInference): inference.InferenceCom
     catalogVersion: done.decision.catalogVersion,
     policyVersion: done.decision.policyVersion,
     status: done.status ?? (served ? OK : FAILED),
-    outputText: served?.text ?? '',
+    outputText: done.output?.text ?? served?.text ?? '',
     inputMessages: done.messages,
     latency: durationFromMs(done.latencyMs),
     traceId: done.traceId,
     occurredAt: done.occurredAt,
     finishReason: served?.finishReason,
-    toolCalls: served?.toolCalls ?? [],
+    toolCalls: done.output?.toolCalls ?? served?.toolCalls ?? [],
     tags: done.tags ?? {},
     episodeId: done.episodeId ?? '',
     streamed: done.streamed ?? false,
     timeToFirstToken:
       done.timeToFirstTokenMs === undefined ? undefined : durationFromMs(done.timeToFirstTokenMs),
+    cacheHit: done.cacheHit,
+    fallbackAnswer: done.fallbackAnswer ?? false,
+    guardrails: done.guardrails,
+    reference: done.reference,
   });
 }

@@ -1,9 +1,12 @@
 // The route step: which variant and models serve a request, from the local policy snapshot,
-// narrowed to the models able to serve it, with the max_tokens and input that fit them.
+// narrowed to the models able to serve it, with the max_tokens and input that fit them and the
+// guardrails the request runs under.
 import type { ModelCapability, TokenCount } from '@keel/catalog';
 import type { common, router } from '@keel/contracts';
 import { FailedPreconditionError, UnavailableError } from '@keel/errors';
 import type { Policy } from '@keel/routing';
+import { type EffectiveGuardrails, effectiveGuardrails } from '../guardrails/effective';
+import { checkInputTokens, checkMessageCount, outputTokensWithin } from '../guardrails/limits';
 import { modelsServing } from './capabilities';
 import { checkContextWindow } from './context-window';
 import { resolveMaxTokens } from './validate';
@@ -23,6 +26,8 @@ export interface Route {
   maxTokens: number;
   /** The input's tokens on the chain's first model. */
   inputTokens: TokenCount;
+  /** The function's guardrails, each part falling back to its tenant's. */
+  guardrails: EffectiveGuardrails;
 }
 
 export async function routeRequest(
@@ -39,15 +44,26 @@ export async function routeRequest(
     functionName: request.functionName,
     model: request.model,
   });
+  const guardrails = effectiveGuardrails(
+    policy.function(tenantId, decision.functionName),
+    policy.tenantSettings(tenantId),
+  );
+  checkMessageCount(guardrails.limits, request.messages.length);
   const chain = modelsServing(modelsOf(policy, decision), needs);
-  const maxTokens = resolveMaxTokens(request.maxTokens, decision.defaultMaxTokens, chain);
+  const maxTokens = outputTokensWithin(guardrails.limits, {
+    requested: request.maxTokens,
+    variantName: decision.variantName,
+    variantDefault: decision.defaultMaxTokens,
+    resolved: resolveMaxTokens(request.maxTokens, decision.defaultMaxTokens, chain),
+  });
   const inputTokens = await checkContextWindow(
     chain[0],
     request.messages,
     request.tools,
     maxTokens,
   );
-  return { decision, chain, maxTokens, inputTokens };
+  checkInputTokens(guardrails.limits, inputTokens.tokens);
+  return { decision, chain, maxTokens, inputTokens, guardrails };
 }
 
 /** The catalog entries of the decision's chain (the policy checked that each exists). */

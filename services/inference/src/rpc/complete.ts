@@ -1,8 +1,10 @@
-// Complete: validate → route from the local policy snapshot → claim the idempotency key →
-// admit (room in the publish backlog) → call the chain → publish InferenceCompleted → answer.
+// Complete: validate → route from the local policy snapshot (and the guardrails' limits) →
+// guard the input → claim the idempotency key → admit (room in the publish backlog) → exact
+// cache (a hit is recorded and answered) → call the chain → guard the output → publish
+// InferenceCompleted → store the answer in the cache → answer (or the fallback answer).
 // The answer waits for JetStream's acknowledgement, so an inference a caller was answered is
 // never unrecorded.
-import type { inference } from '@keel/contracts';
+import { inference } from '@keel/contracts';
 import type { UnaryContext } from '@keel/kit';
 import { currentTraceId } from '@keel/telemetry';
 import { uuidv7 } from 'uuidv7';
@@ -10,8 +12,12 @@ import { completeResponse, unservedError, unservedStatus } from '../domain/answe
 import { completedEvent } from '../domain/completed-event';
 import { runChain } from '../domain/fallback';
 import { modelRequestOf } from '../domain/parameters';
+import { fallbackResponse, nothingCalled } from '../guardrails/fallback';
+import { lookUpCache, recordCacheHit } from './cache';
 import type { InferenceDependencies } from './deps';
 import { prepare, INFERENCE_ID_TRAILER, callerEnd, keepForRepeats, releaseClaim } from './shared';
+
+const { INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
 
 export function complete(deps: InferenceDependencies) {
   return async (
@@ -21,36 +27,82 @@ export function complete(deps: InferenceDependencies) {
     const started = performance.now();
     const inferenceId = uuidv7();
     const { signal, deadline, trailers } = context;
-    const { tenantId, route, claim } = await prepare(deps, request, context, false);
+    const { tenantId, route, guard, admission, claim } = await prepare(
+      deps,
+      request,
+      context,
+      false,
+    );
     if (claim.kind === 'replay') return { ...claim.response, idempotentReplay: true };
 
     try {
       deps.publisher.admit();
-      const asked = modelRequestOf(request, route.maxTokens);
-      const outcome = await runChain(route.chain, (model, retried) =>
-        deps.providers.complete(model, asked, { signal, deadline, retried }),
-      );
-      const { served, attempts } = outcome;
-      await deps.publisher.publish(
-        completedEvent({
+      // A blocked input calls no model and reads no cache.
+      const cache = guard.inputBlock ? null : await lookUpCache(deps, tenantId, route, request);
+      if (cache?.hit) {
+        const recorded = { ...request, messages: guard.recordedMessages };
+        const guardrails = guard.guardrailReport();
+        const hit = {
           inferenceId,
           tenantId,
-          messages: request.messages,
-          tags: request.tags,
-          episodeId: request.episodeId,
-          decision: route.decision,
-          outcome,
-          status: served ? undefined : unservedStatus(callerEnd(signal, deadline)),
-          latencyMs: performance.now() - started,
-          traceId: currentTraceId(),
-          occurredAt: new Date(),
-        }),
+          request: recorded,
+          route,
+          started,
+          trailers,
+          guardrails,
+        };
+        const response = await recordCacheHit(deps, { ...hit, streamed: false, hit: cache.hit });
+        await keepForRepeats(claim, response, deps.logger);
+        return response;
+      }
+      const asked = modelRequestOf(
+        { ...request, messages: guard.upstreamMessages },
+        route.maxTokens,
       );
+      const outcome = guard.inputBlock
+        ? nothingCalled()
+        : await runChain(route.chain, (model, retried) =>
+            deps.providers.complete(model, asked, { signal, deadline, retried }),
+          );
+      const { served, attempts } = outcome;
+      admission.chargeOutput(attempts);
+      const end = callerEnd(signal, deadline);
+      const ending = guard.ending(served, end);
+      const event = completedEvent({
+        inferenceId,
+        tenantId,
+        messages: guard.recordedMessages,
+        tags: request.tags,
+        episodeId: request.episodeId,
+        reference: request.reference,
+        decision: route.decision,
+        outcome,
+        status: ending.failed ? FAILED : served ? undefined : unservedStatus(end),
+        output: ending.output,
+        fallbackAnswer: ending.fallbackText !== null,
+        guardrails: guard.guardrailReport(),
+        latencyMs: performance.now() - started,
+        traceId: currentTraceId(),
+        occurredAt: new Date(),
+      });
+      await deps.publisher.publish(event);
       trailers.set(INFERENCE_ID_TRAILER, inferenceId);
-      if (!served) throw unservedError(attempts, callerEnd(signal, deadline));
+      if (ending.fallbackText !== null) {
+        const response = fallbackResponse(
+          inferenceId,
+          route.decision,
+          ending.fallbackText,
+          outcome,
+        );
+        await keepForRepeats(claim, response, deps.logger);
+        return response;
+      }
+      if (ending.block) throw ending.block;
+      if (!served) throw unservedError(attempts, end);
+      if (cache) await deps.cache.keep(cache.plan, event);
 
       const response = completeResponse(inferenceId, route.decision, served, outcome);
-      await keepForRepeats(claim, response, deps.logger);
+      await keepForRepeats(claim, guard.forRepeats(response), deps.logger);
       return response;
     } catch (error) {
       await releaseClaim(claim, inferenceId, deps.logger);

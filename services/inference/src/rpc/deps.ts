@@ -1,8 +1,10 @@
 import type { SnapshotFollower } from '@keel/snapshots';
 import type { Logger } from '@keel/telemetry';
+import type { ExactCache } from '../cache/exact-cache';
 import type { InputLimits } from '../domain/validate';
 import type { ResilientProviders } from '../providers/resilience';
 import type { CompletedPublisher } from '../publish/completed-publisher';
+import type { RateLimiter } from '../rate-limit/limiter';
 import type { IdempotencyClaims } from '../store/idempotency-claims';
 
 /** What Complete and Stream are built with, once, in app.ts. */
@@ -11,6 +13,8 @@ export interface InferenceDependencies {
   providers: ResilientProviders;
   publisher: CompletedPublisher;
   claims: IdempotencyClaims;
+  cache: ExactCache;
   limits: InputLimits;
+  rateLimiter: RateLimiter;
   logger: Logger;
 }

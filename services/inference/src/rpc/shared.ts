@@ -8,7 +8,12 @@ import { requiredCapabilities } from '../domain/capabilities';
 import { requestHash } from '../domain/idempotency';
 import { validateParameters } from '../domain/parameters';
 import { type Route, routeRequest } from '../domain/route';
+import { validateReference } from '../domain/reference';
 import { validateMessages } from '../domain/validate';
+import { noGuardrails } from '../guardrails/effective';
+import { RequestGuard } from '../guardrails/request-guard';
+import type { Admission } from '../rate-limit/limiter';
+import { rateLimit } from '../rate-limit/step';
 import type { Claim, OwnedClaim } from '../store/idempotency-claims';
 import type { InferenceDependencies } from './deps';
 
@@ -25,28 +30,42 @@ function tenantOf(principal: Principal | null): string {
 
 /**
  * The steps before any model is called, the same for both RPCs: validate the request, route it
- * from the local policy snapshot, and claim its idempotency key (a replay ends the request).
+ * from the local policy snapshot, hold it to its rate limits, examine its input under the
+ * function's guardrails, and claim its idempotency key (a replay ends the request).
  */
 export async function prepare(
   deps: InferenceDependencies,
   request: inference.CompleteRequest,
-  { principal, signal, deadline }: CallContext,
+  { principal, signal, deadline, trailers }: CallContext,
   streamed: boolean,
-): Promise<{ tenantId: string; route: Route; claim: Claim }> {
+): Promise<{
+  tenantId: string;
+  route: Route;
+  guard: RequestGuard;
+  admission: Admission;
+  claim: Claim;
+}> {
   const tenantId = tenantOf(principal);
   validateMessages(request.messages, deps.limits);
+  validateReference(request.reference, deps.limits.maxInputChars);
   validateParameters(request);
   const needs = requiredCapabilities(request, streamed);
   const route = await step('route', () =>
     routeRequest(deps.follower.policy, tenantId, request, needs),
   );
+  const admission = await step('rate-limit', () =>
+    rateLimit(deps.rateLimiter, deps.follower.policy, route, tenantId, trailers),
+  );
+  const guard = noGuardrails(route.guardrails)
+    ? new RequestGuard(route.guardrails, request.messages)
+    : await step('guardrails', async () => new RequestGuard(route.guardrails, request.messages));
   const claim = await step('idempotency', () =>
     deps.claims.claim(tenantId, request.idempotencyKey, requestHash(request), {
       signal,
       deadline,
     }),
   );
-  return { tenantId, route, claim };
+  return { tenantId, route, guard, admission, claim };
 }
 
 /**

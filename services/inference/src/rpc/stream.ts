@@ -2,6 +2,7 @@
 // chain falls back like Complete; after it, a failure ends the call UNAVAILABLE and the
 // inference is recorded PARTIAL, and a caller that leaves ends it CANCELLED, both billed for
 // what was generated. InferenceCompleted is acknowledged before the final message is written.
+// Under a blocking output check, text is delivered only once checked (guardrails/stream-window.ts).
 import { inference } from '@keel/contracts';
 import { UnavailableError } from '@keel/errors';
 import { type Send, type StreamContext, cancelledByCaller } from '@keel/kit';
@@ -11,6 +12,9 @@ import { completeResponse, streamEnd, unservedError, unservedStatus } from '../d
 import { completedEvent } from '../domain/completed-event';
 import { type ChainOutcome, chainCost, openStreamChain } from '../domain/fallback';
 import { modelRequestOf } from '../domain/parameters';
+import { fallbackResponse, nothingCalled } from '../guardrails/fallback';
+import type { GuardedEnding } from '../guardrails/request-guard';
+import { ContentBlockedError } from '../guardrails/safety';
 import {
   deliverChunks,
   deliveredStatus,
@@ -19,8 +23,11 @@ import {
   replayDeltas,
   streamOutcome,
 } from '../domain/stream-delivery';
+import { lookUpCache, recordCacheHit } from './cache';
 import type { InferenceDependencies } from './deps';
 import { prepare, INFERENCE_ID_TRAILER, callerEnd, keepForRepeats, releaseClaim } from './shared';
+
+const { INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
 
 export function stream(deps: InferenceDependencies) {
   return async (
@@ -31,7 +38,12 @@ export function stream(deps: InferenceDependencies) {
     const started = performance.now();
     const inferenceId = uuidv7();
     const { signal, deadline, trailers } = context;
-    const { tenantId, route, claim } = await prepare(deps, request, context, true);
+    const { tenantId, route, guard, admission, claim } = await prepare(
+      deps,
+      request,
+      context,
+      true,
+    );
     if (claim.kind === 'replay') {
       const answer = { ...claim.response, idempotentReplay: true };
       for (const delta of replayDeltas(answer.text, answer.toolCalls)) {
@@ -45,52 +57,112 @@ export function stream(deps: InferenceDependencies) {
       outcome: ChainOutcome,
       status: inference.InferenceStatus | undefined,
       timeToFirstTokenMs?: number,
+      ending?: GuardedEnding,
     ) => {
-      await deps.publisher.publish(
-        completedEvent({
-          inferenceId,
-          tenantId,
-          messages: request.messages,
-          tags: request.tags,
-          episodeId: request.episodeId,
-          decision: route.decision,
-          outcome,
-          status,
-          streamed: true,
-          timeToFirstTokenMs,
-          latencyMs: performance.now() - started,
-          traceId: currentTraceId(),
-          occurredAt: new Date(),
-        }),
-      );
+      admission.chargeOutput(outcome.attempts);
+      const event = completedEvent({
+        inferenceId,
+        tenantId,
+        messages: guard.recordedMessages,
+        tags: request.tags,
+        episodeId: request.episodeId,
+        reference: request.reference,
+        decision: route.decision,
+        outcome,
+        status: ending?.failed ? FAILED : status,
+        output: ending?.output,
+        fallbackAnswer: ending !== undefined && ending.fallbackText !== null,
+        guardrails: guard.guardrailReport(),
+        streamed: true,
+        timeToFirstTokenMs,
+        latencyMs: performance.now() - started,
+        traceId: currentTraceId(),
+        occurredAt: new Date(),
+      });
+      await deps.publisher.publish(event);
       trailers.set(INFERENCE_ID_TRAILER, inferenceId);
+      return event;
+    };
+    /** Answers with the function's fallback: one text delta, then the end. */
+    const answerFallback = async (text: string, outcome: ChainOutcome) => {
+      const answer = fallbackResponse(inferenceId, route.decision, text, outcome);
+      await keepForRepeats(claim, answer, deps.logger);
+      await send(deltaMessage(inferenceId, { text }));
+      await send(streamEnd(answer));
     };
 
     try {
       deps.publisher.admit();
-      const asked = modelRequestOf(request, route.maxTokens);
+      if (guard.inputBlock) {
+        // No model is called and no cache read; the block is recorded all the same.
+        const outcome = nothingCalled();
+        const ending = guard.ending(null, null);
+        await record(outcome, undefined, undefined, ending);
+        if (ending.fallbackText === null) throw guard.inputBlock;
+        return await answerFallback(ending.fallbackText, outcome);
+      }
+      const cache = await lookUpCache(deps, tenantId, route, request);
+      if (cache.hit) {
+        // Recorded first, then the answer as one text delta, a delta per tool call, and the end.
+        const recorded = { ...request, messages: guard.recordedMessages };
+        const guardrails = guard.guardrailReport();
+        const hit = {
+          inferenceId,
+          tenantId,
+          request: recorded,
+          route,
+          started,
+          trailers,
+          guardrails,
+        };
+        const answer = await recordCacheHit(deps, { ...hit, streamed: true, hit: cache.hit });
+        await keepForRepeats(claim, answer, deps.logger);
+        for (const delta of replayDeltas(answer.text, answer.toolCalls)) {
+          await send(deltaMessage(inferenceId, delta));
+        }
+        await send(streamEnd(answer));
+        return;
+      }
+      const asked = modelRequestOf(
+        { ...request, messages: guard.upstreamMessages },
+        route.maxTokens,
+      );
       const { opened, attempts } = await openStreamChain(route.chain, (model, retried) =>
         deps.providers.openStream(model, asked, { signal, deadline, retried }),
       );
       if (!opened) {
         const end = callerEnd(signal, deadline);
-        await record(
-          { served: null, attempts, costNanoUsd: chainCost(attempts) },
-          unservedStatus(end),
-        );
+        const outcome = { served: null, attempts, costNanoUsd: chainCost(attempts) };
+        const ending = guard.ending(null, end);
+        await record(outcome, unservedStatus(end), undefined, ending);
+        if (ending.fallbackText !== null) return await answerFallback(ending.fallbackText, outcome);
         throw unservedError(attempts, end);
       }
 
+      let firstDeltaAt: number | undefined;
       const delivered = await deliverChunks(
-        opened.chunks,
-        (delta) => send(deltaMessage(inferenceId, delta)),
+        guard.deliverable(opened.chunks),
+        (delta) => {
+          firstDeltaAt ??= performance.now();
+          return send(deltaMessage(inferenceId, delta));
+        },
         signal,
       );
-      const usage = await deliveredUsage(opened.model, request.messages, delivered);
+      // A blocked stream is billed and recorded for all it generated, delivered or held back.
+      const streamBlock = delivered.error instanceof ContentBlockedError ? delivered.error : null;
+      const generated = streamBlock
+        ? { ...delivered, text: delivered.text + guard.heldText }
+        : delivered;
+      const usage = await deliveredUsage(opened.model, guard.upstreamMessages, generated);
       const status = deliveredStatus(delivered, cancelledByCaller(signal));
-      const outcome = streamOutcome(opened, attempts, delivered, usage, status);
-      const timeToFirstTokenMs = opened.firstChunkAt - started;
-      await record(outcome, status, timeToFirstTokenMs);
+      const outcome = streamOutcome(opened, attempts, generated, usage, status);
+      const anyDelivered = delivered.text !== '' || delivered.toolCalls.length > 0;
+      const end = callerEnd(signal, deadline);
+      const ending = guard.ending(outcome.served, end, streamBlock, anyDelivered);
+      const timeToFirstTokenMs = (firstDeltaAt ?? opened.firstChunkAt) - started;
+      const event = await record(outcome, status, timeToFirstTokenMs, ending);
+      if (ending.fallbackText !== null) return await answerFallback(ending.fallbackText, outcome);
+      if (ending.block) throw ending.block;
       if (delivered.ending === 'cancelled') throw signal.reason;
       if (delivered.ending === 'failed') {
         throw new UnavailableError(
@@ -99,8 +171,9 @@ export function stream(deps: InferenceDependencies) {
         );
       }
 
+      await deps.cache.keep(cache.plan, event);
       const answer = completeResponse(inferenceId, route.decision, outcome.served, outcome);
-      await keepForRepeats(claim, answer, deps.logger);
+      await keepForRepeats(claim, guard.forRepeats(answer), deps.logger);
       await send(streamEnd(answer, timeToFirstTokenMs));
     } catch (error) {
       await releaseClaim(claim, inferenceId, deps.logger);

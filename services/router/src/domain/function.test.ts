@@ -38,6 +38,7 @@ describe('validateFunction', () => {
         { variantName: 'large', modelChain: ['sim-large', 'sim-small'], defaultMaxTokens: 0 },
       ],
       policy: { fixed: { variantName: 'large' } },
+      evaluators: [],
     });
   });
 

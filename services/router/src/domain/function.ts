@@ -2,7 +2,10 @@
 import { findModel } from '@keel/catalog';
 import { router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
+import { validateEvaluators, validateServiceLevel } from './evaluation-settings';
+import { validateGuardrails } from './guardrails';
 import { requireProvider } from './model';
+import { validateCachePolicy, validateRateLimit } from './settings';
 
 /** Function and variant names: lowercase, digits and `._-`, up to 64 characters. */
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -12,6 +15,11 @@ export interface FunctionDefinition {
   functionName: string;
   variants: router.Variant[];
   policy: router.RoutingPolicy;
+  guardrails: router.Guardrails | undefined;
+  rateLimit: router.RateLimit | undefined;
+  cache: router.CachePolicy | undefined;
+  evaluators: router.EvaluatorConfig[];
+  serviceLevel: router.ServiceLevel | undefined;
 }
 
 /**
@@ -23,6 +31,11 @@ export function validateFunction(
     functionName: string;
     variants: router.Variant[];
     policy: router.RoutingPolicy | undefined;
+    guardrails?: router.Guardrails | undefined;
+    rateLimit?: router.RateLimit | undefined;
+    cache?: router.CachePolicy | undefined;
+    evaluators?: router.EvaluatorConfig[];
+    serviceLevel?: router.ServiceLevel | undefined;
   },
   catalog: router.ModelCatalog,
 ): FunctionDefinition {
@@ -84,6 +97,11 @@ export function validateFunction(
     functionName: request.functionName,
     variants,
     policy: { fixed: { variantName: fixed.variantName } },
+    guardrails: validateGuardrails(request.guardrails, 'guardrails'),
+    rateLimit: validateRateLimit(request.rateLimit, 'rate_limit'),
+    cache: validateCachePolicy(request.cache, 'cache'),
+    evaluators: validateEvaluators(request.evaluators ?? [], 'evaluators'),
+    serviceLevel: validateServiceLevel(request.serviceLevel, 'service_level'),
   };
 }
 

@@ -22,3 +22,15 @@ export function validateIdempotencyKey(key: string): string | null {
   }
   return key;
 }
+
+/** A new key's expiry: unset (never), or a time after `now`. */
+export function validateKeyExpiry(expiresAt: Date | undefined, now: Date): Date | undefined {
+  if (expiresAt === undefined) return undefined;
+  if (expiresAt.getTime() <= now.getTime()) {
+    throw new InvalidArgumentError(
+      'expires_at',
+      `${expiresAt.toISOString()} is not in the future (now ${now.toISOString()})`,
+    );
+  }
+  return expiresAt;
+}

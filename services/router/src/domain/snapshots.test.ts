@@ -22,6 +22,7 @@ describe('buildPolicySnapshot', () => {
       [tenant('b'), tenant('a')],
       [fn('a', 'zeta'), fn('b', 'default'), fn('a', 'alpha')],
       [],
+      new Map(),
     );
     expect(snapshot.catalog).toBe(catalog);
     expect(snapshot.publishedAt).toBeUndefined();
@@ -37,9 +38,15 @@ describe('buildPolicySnapshot', () => {
   });
 
   it('leaves out functions of tenants it does not list', () => {
-    const snapshot = buildPolicySnapshot(catalog, [tenant('a')], [fn('ghost', 'default')], []);
+    const snapshot = buildPolicySnapshot(
+      catalog,
+      [tenant('a')],
+      [fn('ghost', 'default')],
+      [],
+      new Map(),
+    );
     expect(snapshot.tenants).toEqual([
-      { tenantId: 'a', defaultFunctionName: 'default', functions: [] },
+      { tenantId: 'a', defaultFunctionName: 'default', functions: [], settings: undefined },
     ]);
   });
 
@@ -50,7 +57,13 @@ describe('buildPolicySnapshot', () => {
         kind: router.ProviderKind.PROVIDER_KIND_OPENAI_COMPATIBLE,
         baseUrl: `https://${name}.example/v1`,
       });
-    const snapshot = buildPolicySnapshot(catalog, [], [], [provider('vllm'), provider('groq')]);
+    const snapshot = buildPolicySnapshot(
+      catalog,
+      [],
+      [],
+      [provider('vllm'), provider('groq')],
+      new Map(),
+    );
     expect(snapshot.providers.map((p) => p.name)).toEqual(['groq', 'vllm']);
   });
 });
@@ -76,7 +89,13 @@ describe('buildKeysSnapshot and sameSnapshot', () => {
   });
 
   it('tells a policy that changed from one that did not', () => {
-    const snapshot = buildPolicySnapshot(catalog, [tenant('a')], [fn('a', 'default')], []);
+    const snapshot = buildPolicySnapshot(
+      catalog,
+      [tenant('a')],
+      [fn('a', 'default')],
+      [],
+      new Map(),
+    );
     const published = router.PolicySnapshot.encode({ ...snapshot, publishedAt: now }).finish();
     expect(sameSnapshot(router.PolicySnapshot, published, snapshot)).toBe(true);
     const newCatalog = buildPolicySnapshot(
@@ -84,7 +103,18 @@ describe('buildKeysSnapshot and sameSnapshot', () => {
       [tenant('a')],
       [fn('a', 'default')],
       [],
+      new Map(),
     );
     expect(sameSnapshot(router.PolicySnapshot, published, newCatalog)).toBe(false);
+    const newSettings = buildPolicySnapshot(
+      catalog,
+      [tenant('a')],
+      [fn('a', 'default')],
+      [],
+      new Map([
+        ['a', { guardrails: undefined, rateLimit: { requestsPerMinute: 5n, tokensPerMinute: 0n } }],
+      ]),
+    );
+    expect(sameSnapshot(router.PolicySnapshot, published, newSettings)).toBe(false);
   });
 });

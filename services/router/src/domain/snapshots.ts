@@ -3,14 +3,16 @@
 import { router } from '@keel/contracts';
 
 /**
- * Every tenant's routing state with the catalog it routes against and the providers that serve
- * the catalog's models; published_at unset.
+ * Every tenant's routing state and settings (by tenant id; a tenant without any has none) with
+ * the catalog it routes against and the providers that serve the catalog's models;
+ * published_at unset.
  */
 export function buildPolicySnapshot(
   catalog: router.ModelCatalog,
   tenants: readonly router.Tenant[],
   functions: readonly router.KeelFunction[],
   providers: readonly router.Provider[],
+  settings: ReadonlyMap<string, router.TenantSettings>,
 ): router.PolicySnapshot {
   const functionsByTenant = new Map<string, router.KeelFunction[]>();
   for (const fn of functions) {
@@ -26,6 +28,7 @@ export function buildPolicySnapshot(
       functions: (functionsByTenant.get(tenant.tenantId) ?? []).sort(
         byKey((fn) => fn.functionName),
       ),
+      settings: settings.get(tenant.tenantId),
     })),
     publishedAt: undefined,
     providers: [...providers].sort(byKey((provider) => provider.name)),

@@ -31,6 +31,7 @@ describe('planTenant', () => {
       variants: [{ variantName: 'default', modelChain: ['sim-small'], defaultMaxTokens: 512 }],
       policy: { fixed: { variantName: 'default' } },
       updatedAt: now,
+      evaluators: [],
     });
     expect(plan.apiKey).toEqual({
       keyId: key.keyId,

@@ -61,6 +61,11 @@ export function defaultFunction(
     ],
     policy: { fixed: { variantName: DEFAULT_VARIANT_NAME } },
     updatedAt: now,
+    guardrails: undefined,
+    rateLimit: undefined,
+    cache: undefined,
+    evaluators: [],
+    serviceLevel: undefined,
   };
 }
 
@@ -69,6 +74,8 @@ export function apiKeyRecord(input: {
   key: KeyMaterial;
   scopes: router.ApiKeyScope[];
   operator: boolean;
+  /** Unset: the key never expires. */
+  expiresAt?: Date;
 }): router.ApiKeyRecord {
   return {
     keyId: input.key.keyId,
@@ -76,5 +83,6 @@ export function apiKeyRecord(input: {
     secretSha256: input.key.secretSha256,
     scopes: [...input.scopes],
     operator: input.operator,
+    expiresAt: input.expiresAt,
   };
 }

@@ -18,6 +18,8 @@ export async function createApiKey(
     tenantId: string;
     scopes: router.ApiKeyScope[];
     operator: boolean;
+    /** Unset: the key never expires. */
+    expiresAt?: Date;
     idempotency: Idempotency | null;
   },
 ): Promise<CreatedApiKey> {
@@ -28,6 +30,7 @@ export async function createApiKey(
     key,
     scopes: input.scopes,
     operator: input.operator,
+    expiresAt: input.expiresAt,
   });
   const planned = { api_key: apiKeyDoc(record, input.idempotency?.key ?? null, new Date()) };
   const claim = input.idempotency

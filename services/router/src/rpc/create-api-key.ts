@@ -1,9 +1,9 @@
+import { actingTenant, hasOperatorPower } from '@keel/kit';
 import type { router } from '@keel/contracts';
 import { InvalidArgumentError, NotFoundError } from '@keel/errors';
 import type { Principal } from '@keel/kit';
 import type { RouterDeps } from '../deps';
-import { actingTenant } from '../domain/access';
-import { validateIdempotencyKey } from '../domain/requests';
+import { validateIdempotencyKey, validateKeyExpiry } from '../domain/requests';
 import { validateScopes } from '../domain/scopes';
 import { createApiKey } from '../operations/create-api-key';
 
@@ -18,6 +18,7 @@ export async function createApiKeyRpc(
   }
   const scopes = validateScopes(request.scopes, 'scopes');
   const idempotencyKey = validateIdempotencyKey(request.idempotencyKey);
+  const expiresAt = validateKeyExpiry(request.expiresAt, new Date());
   if (!(await deps.store.tenants.get(tenantId))) {
     throw new NotFoundError(`tenant '${tenantId}' does not exist`);
   }
@@ -26,7 +27,8 @@ export async function createApiKeyRpc(
     tenantId,
     scopes,
     // Only an operator mints operator keys, and only for its own tenant.
-    operator: principal.operator && tenantId === principal.tenantId,
+    operator: hasOperatorPower(principal) && tenantId === principal.tenantId,
+    expiresAt,
     idempotency: idempotencyKey
       ? { scope: `create_api_key:${tenantId}`, key: idempotencyKey }
       : null,

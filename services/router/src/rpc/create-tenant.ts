@@ -1,7 +1,7 @@
+import { requireOperator } from '@keel/kit';
 import type { router } from '@keel/contracts';
 import type { Principal } from '@keel/kit';
 import type { RouterDeps } from '../deps';
-import { requireOperator } from '../domain/access';
 import { validateIdempotencyKey, validateTenantName } from '../domain/requests';
 import { DEFAULT_KEY_SCOPES, validateScopes } from '../domain/scopes';
 import { createTenant } from '../operations/create-tenant';

@@ -1,7 +1,7 @@
+import { requireOperator } from '@keel/kit';
 import type { router } from '@keel/contracts';
 import type { Principal } from '@keel/kit';
 import type { RouterDeps } from '../deps';
-import { requireOperator } from '../domain/access';
 import { simProvider } from '../domain/provider';
 
 /** The built-in sim, then every configured provider by name. */

@@ -1,8 +1,8 @@
+import { actingTenant } from '@keel/kit';
 import type { router } from '@keel/contracts';
 import { NotFoundError } from '@keel/errors';
 import type { Principal } from '@keel/kit';
 import type { RouterDeps } from '../deps';
-import { actingTenant } from '../domain/access';
 import { requireServedModels, validateFunction } from '../domain/function';
 import { functionDoc } from '../store/functions';
 

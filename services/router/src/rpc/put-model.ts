@@ -1,7 +1,7 @@
+import { requireOperator } from '@keel/kit';
 import type { router } from '@keel/contracts';
 import type { Principal } from '@keel/kit';
 import type { RouterDeps } from '../deps';
-import { requireOperator } from '../domain/access';
 import { requireProvider, validateModel } from '../domain/model';
 import { publishCatalog } from '../operations/publish-catalog';
 import { modelDoc } from '../store/models';

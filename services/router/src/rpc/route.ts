@@ -1,8 +1,8 @@
+import { actingTenant } from '@keel/kit';
 import type { router } from '@keel/contracts';
 import { UnavailableError } from '@keel/errors';
 import type { Principal } from '@keel/kit';
 import type { RouterDeps } from '../deps';
-import { actingTenant } from '../domain/access';
 
 /** The decision inference would make for this request, from the same snapshot and code. */
 export async function routeRpc(

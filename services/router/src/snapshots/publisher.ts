@@ -42,13 +42,14 @@ export class SnapshotPublisher {
       buckets.policy,
       router.PolicySnapshot,
       async () => {
-        const [catalog, tenants, functions, providers] = await Promise.all([
+        const [catalog, tenants, functions, providers, settings] = await Promise.all([
           catalogs.current(),
           store.tenants.all(),
           store.functions.all(),
           store.providers.all(),
+          store.tenantSettings.all(),
         ]);
-        return buildPolicySnapshot(catalog, tenants, functions, providers);
+        return buildPolicySnapshot(catalog, tenants, functions, providers, settings);
       },
     );
     await this.caughtUp('policy', version, () => follower.policy?.version ?? null);

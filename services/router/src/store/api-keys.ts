@@ -11,6 +11,8 @@ export interface ApiKeyDoc {
   /** Scope words: inference, feedback, analytics, admin. */
   scopes: string[];
   operator: boolean;
+  /** Null (or absent, in documents written before keys could expire) for a key that never does. */
+  expires_at: Date | null;
   idempotency_key: string | null;
   created_at: Date;
   revoked_at: Date | null;
@@ -27,6 +29,7 @@ export function apiKeyDoc(
     secret_sha256: new Binary(record.secretSha256),
     scopes: record.scopes.map(scopeWord),
     operator: record.operator,
+    expires_at: record.expiresAt ?? null,
     idempotency_key: idempotencyKey,
     created_at: createdAt,
     revoked_at: null,
@@ -40,6 +43,7 @@ export function apiKeyOf(doc: ApiKeyDoc): router.ApiKeyRecord {
     secretSha256: Buffer.from(doc.secret_sha256.buffer),
     scopes: doc.scopes.map(scopeOfWord),
     operator: doc.operator,
+    expiresAt: doc.expires_at ?? undefined,
   };
 }
 

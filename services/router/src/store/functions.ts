@@ -1,6 +1,25 @@
 import type { router } from '@keel/contracts';
 import { insertOnce, replaceOrInsert } from '@keel/store';
 import type { Collection } from 'mongodb';
+import {
+  type EvaluatorConfigDoc,
+  type ServiceLevelDoc,
+  evaluatorsDoc,
+  evaluatorsOf,
+  serviceLevelDoc,
+  serviceLevelOf,
+} from './evaluation-settings';
+import {
+  cachePolicyDoc,
+  cachePolicyOf,
+  guardrailsDoc,
+  guardrailsOf,
+  rateLimitDoc,
+  rateLimitOf,
+  type CachePolicyDoc,
+  type GuardrailsDoc,
+  type RateLimitDoc,
+} from './function-settings';
 
 export interface VariantDoc {
   variant_name: string;
@@ -15,6 +34,13 @@ export interface FunctionDoc {
   /** `{ fixed: { variant_name } }`; the only policy so far. */
   policy: { fixed?: { variant_name: string } };
   updated_at: Date;
+  /** Null (or absent, in documents written before these existed) when unset. */
+  guardrails: GuardrailsDoc | null;
+  rate_limit: RateLimitDoc | null;
+  cache: CachePolicyDoc | null;
+  /** Absent in documents written before evaluators existed: none. */
+  evaluators?: EvaluatorConfigDoc[];
+  service_level: ServiceLevelDoc | null;
 }
 
 export function functionDoc(fn: router.KeelFunction): FunctionDoc {
@@ -29,6 +55,11 @@ export function functionDoc(fn: router.KeelFunction): FunctionDoc {
     })),
     policy: fixed ? { fixed: { variant_name: fixed.variantName } } : {},
     updated_at: fn.updatedAt ?? new Date(),
+    guardrails: guardrailsDoc(fn.guardrails),
+    rate_limit: rateLimitDoc(fn.rateLimit),
+    cache: cachePolicyDoc(fn.cache),
+    evaluators: evaluatorsDoc(fn.evaluators),
+    service_level: serviceLevelDoc(fn.serviceLevel),
   };
 }
 
@@ -43,6 +74,11 @@ export function functionOf(doc: FunctionDoc): router.KeelFunction {
     })),
     policy: doc.policy.fixed ? { fixed: { variantName: doc.policy.fixed.variant_name } } : {},
     updatedAt: doc.updated_at,
+    guardrails: guardrailsOf(doc.guardrails),
+    rateLimit: rateLimitOf(doc.rate_limit),
+    cache: cachePolicyOf(doc.cache),
+    evaluators: evaluatorsOf(doc.evaluators),
+    serviceLevel: serviceLevelOf(doc.service_level),
   };
 }
 

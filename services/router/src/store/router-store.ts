@@ -1,4 +1,4 @@
-// The router's database: tenants, their API keys and functions, idempotency records, and the
+// The router's database: tenants, their settings, API keys and functions, idempotency records, and the
 // operator's providers and catalog models.
 import type { CollectionIndexes, Store } from '@keel/store';
 import { ApiKeyStore, type ApiKeyDoc } from './api-keys';
@@ -6,10 +6,12 @@ import { FunctionStore, type FunctionDoc } from './functions';
 import { IdempotencyStore, type IdempotencyDoc } from './idempotency';
 import { ModelStore, type ModelDoc } from './models';
 import { ProviderStore, type ProviderDoc } from './providers';
+import { TenantSettingsStore, type TenantSettingsDoc } from './tenant-settings';
 import { TenantStore, type TenantDoc } from './tenants';
 
 export interface RouterStore {
   tenants: TenantStore;
+  tenantSettings: TenantSettingsStore;
   apiKeys: ApiKeyStore;
   functions: FunctionStore;
   idempotency: IdempotencyStore;
@@ -19,6 +21,7 @@ export interface RouterStore {
 
 export const routerIndexes: CollectionIndexes = {
   tenants: [{ key: { tenant_id: 1 }, unique: true }],
+  tenant_settings: [{ key: { tenant_id: 1 }, unique: true }],
   api_keys: [
     { key: { tenant_id: 1, key_id: 1 }, unique: true },
     // A token names only its key id, so key ids must be unique across tenants.
@@ -35,6 +38,7 @@ export const routerIndexes: CollectionIndexes = {
 export function routerStore(store: Store): RouterStore {
   return {
     tenants: new TenantStore(store.collection<TenantDoc>('tenants')),
+    tenantSettings: new TenantSettingsStore(store.collection<TenantSettingsDoc>('tenant_settings')),
     apiKeys: new ApiKeyStore(store.collection<ApiKeyDoc>('api_keys')),
     functions: new FunctionStore(store.collection<FunctionDoc>('functions')),
     idempotency: new IdempotencyStore(store.collection<IdempotencyDoc>('idempotency')),

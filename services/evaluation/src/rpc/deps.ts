@@ -1,0 +1,6 @@
+import type { Store } from '@keel/store';
+
+/** What the EvaluationService queries read. */
+export interface QueryDeps {
+  store: Store;
+}
