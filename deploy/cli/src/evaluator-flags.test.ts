@@ -1,4 +1,4 @@
-import { evaluatorsOf, serviceLevelOf } from '../../deploy/cli/src/evaluator-flags';
+import { evaluatorsOf, serviceLevelOf } from './evaluator-flags';
 
 describe('evaluator flags', () => {
   it('reads ids with optional rates and pairs params by id', () => {
