@@ -12,10 +12,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import pino from 'pino';
 import { RateLimiter } from '../../services/inference/src/rate-limit/limiter';
 import type { RateLimit } from '../../services/inference/src/rate-limit/limits';
-import {
-  RATE_LIMIT_COUNTERS_MAX_AGE_MS,
-  RateLimitCounters,
-} from '../../services/inference/src/store/rate-limit-counters';
+import { RateLimitCounters } from '../../services/inference/src/store/rate-limit-counters';
 
 const logger = pino({ level: 'silent' });
 
@@ -32,6 +29,7 @@ async function main(): Promise<void> {
   const servers = await startLocalServers({ dataDir });
   const prefix = uniqueName('bench');
   const bucketName = `${prefix}_ratelimits`;
+  const casBucketName = `${prefix}_cas`;
   const buses: Bus[] = [];
   try {
     for (let i = 0; i < Number(values.replicas); i++) {
@@ -39,10 +37,7 @@ async function main(): Promise<void> {
         await connectBus({ servers: servers.natsUrl, name: `bench-${i}`, prefix, logger }),
       );
     }
-    const buckets = await Promise.all(
-      buses.map((bus) => bus.kv(bucketName, { history: 1, ttlMs: RATE_LIMIT_COUNTERS_MAX_AGE_MS })),
-    );
-    const counters = buckets.map((bucket) => new RateLimitCounters(bucket));
+    const counters = await Promise.all(buses.map((bus) => RateLimitCounters.open(bus)));
 
     const leases = Number(values.leases);
     let started = performance.now();
@@ -77,6 +72,7 @@ async function main(): Promise<void> {
     const until = Date.now() + seconds * 1000;
     let wins = 0;
     let conflicts = 0;
+    const buckets = await Promise.all(buses.map((bus) => bus.kv(casBucketName, { history: 1 })));
     await Promise.all(
       buckets.map(async (bucket) => {
         while (Date.now() < until) {
@@ -100,7 +96,9 @@ async function main(): Promise<void> {
   } finally {
     if (buses[0]) {
       const jsm = await jetstreamManager(buses[0].connection);
-      await jsm.streams.delete(`KV_${bucketName}`).catch(() => undefined);
+      for (const bucket of [bucketName, casBucketName]) {
+        await jsm.streams.delete(`KV_${bucket}`).catch(() => undefined);
+      }
     }
     await Promise.all(buses.map((bus) => bus.drain()));
     await servers.stop();

@@ -17,7 +17,7 @@ import { ExactCache } from './cache/exact-cache';
 import { CacheEntries } from './store/cache-entries';
 import { IdempotencyClaims } from './store/idempotency-claims';
 import { RateLimiter } from './rate-limit/limiter';
-import { RATE_LIMIT_COUNTERS_MAX_AGE_MS, RateLimitCounters } from './store/rate-limit-counters';
+import { RateLimitCounters } from './store/rate-limit-counters';
 
 export interface InferenceApp {
   port: number;
@@ -92,19 +92,11 @@ async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promi
     logger,
   });
 
-  const rateLimiter = new RateLimiter(
-    new RateLimitCounters(
-      await bus.kv(bucketsOf(bus.prefix).rateLimits, {
-        history: 1,
-        ttlMs: RATE_LIMIT_COUNTERS_MAX_AGE_MS,
-      }),
-    ),
-    {
-      whenUnavailable: config.KEEL_RATE_LIMIT_WHEN_UNAVAILABLE,
-      leaseTimeoutMs: config.KEEL_RATE_LIMIT_LEASE_TIMEOUT_MS,
-      logger,
-    },
-  );
+  const rateLimiter = new RateLimiter(await RateLimitCounters.open(bus), {
+    whenUnavailable: config.KEEL_RATE_LIMIT_WHEN_UNAVAILABLE,
+    leaseTimeoutMs: config.KEEL_RATE_LIMIT_LEASE_TIMEOUT_MS,
+    logger,
+  });
 
   const server = new KeelServer({
     serviceName: 'inference',

@@ -1,7 +1,7 @@
 import { type Bus, connectBus } from '@keel/bus';
 import { createLogger } from '@keel/telemetry';
 import { testServers, uniqueName } from '@keel/testing';
-import { RATE_LIMIT_COUNTERS_MAX_AGE_MS, RateLimitCounters } from './rate-limit-counters';
+import { RateLimitCounters } from './rate-limit-counters';
 
 const logger = createLogger('rate-limit-test', 'silent');
 
@@ -10,21 +10,17 @@ describe('RateLimitCounters on a real NATS KV bucket', () => {
   const replicas: RateLimitCounters[] = [];
 
   beforeAll(async () => {
-    const bucketName = uniqueName('rl');
+    const prefix = uniqueName('rl');
     // Three connections, as three replicas would have.
     for (let i = 0; i < 3; i++) {
       const bus = await connectBus({
         servers: testServers().natsUrl,
         name: `rate-limit-test-${i}`,
-        prefix: bucketName,
+        prefix,
         logger,
       });
       buses.push(bus);
-      const bucket = await bus.kv(bucketName, {
-        history: 1,
-        ttlMs: RATE_LIMIT_COUNTERS_MAX_AGE_MS,
-      });
-      replicas.push(new RateLimitCounters(bucket));
+      replicas.push(await RateLimitCounters.open(bus));
     }
   });
 

@@ -1,15 +1,26 @@
 // The windows' shared rate-limit counters in a NATS KV bucket: one key per limit and window,
 // holding the budget leased so far, raised by compare-and-set so no two replicas lease the same
 // budget. NATS 2.9 has no per-key TTL: the bucket's max age (two windows) expires old windows.
-import { KvConflictError, type KvBucket } from '@keel/bus';
+import { type Bus, KvConflictError, type KvBucket } from '@keel/bus';
+import { bucketsOf } from '@keel/contracts';
 import type { Lease, LeaseStore } from '../rate-limit/allowance';
 import { WINDOW_MS, grantOf } from '../rate-limit/window';
 
 /** The bucket's max age: a window's counter outlives the window by at least one more. */
-export const RATE_LIMIT_COUNTERS_MAX_AGE_MS = 2 * WINDOW_MS;
+const RATE_LIMIT_COUNTERS_MAX_AGE_MS = 2 * WINDOW_MS;
 
 export class RateLimitCounters implements LeaseStore {
-  constructor(private readonly bucket: KvBucket) {}
+  private constructor(private readonly bucket: KvBucket) {}
+
+  /** Opens (creating it if need be) the bucket `<prefix>_ratelimits` of the bus's prefix. */
+  static async open(bus: Bus): Promise<RateLimitCounters> {
+    return new RateLimitCounters(
+      await bus.kv(bucketsOf(bus.prefix).rateLimits, {
+        history: 1,
+        ttlMs: RATE_LIMIT_COUNTERS_MAX_AGE_MS,
+      }),
+    );
+  }
 
   async lease(key: string, limit: number, need: number): Promise<Lease> {
     for (;;) {
