@@ -2,17 +2,14 @@
 // a repeat of an idempotency key gets its first answer (the same inference), never a new hit. A
 // hit is an inference of its own, recorded like any other: the original's answer and usage, no
 // attempts, cost 0, and which inference it came from with what that cost (the saving).
-import type { Metadata } from '@grpc/grpc-js';
 import { common, inference, router } from '@keel/contracts';
-import { currentTraceId } from '@keel/telemetry';
 import type { CachePlan, CachedRequest } from '../cache/exact-cache';
 import type { CachedAnswer } from '../cache/entry';
 import { completeResponse } from '../domain/answer';
-import { completedEvent } from '../domain/completed-event';
 import type { ChainOutcome, ServedAnswer } from '../domain/fallback';
 import type { Route } from '../domain/route';
 import type { InferenceDependencies } from './deps';
-import { INFERENCE_ID_TRAILER, step } from './shared';
+import { type RecordedRequest, publishCompleted, step } from './shared';
 
 export interface CacheLookup {
   plan: CachePlan;
@@ -47,26 +44,14 @@ export async function lookUpCache(
   return { plan, hit: plan.use === 'on' ? await step('cache', read) : await read() };
 }
 
-export interface CacheHitCall {
-  inferenceId: string;
-  tenantId: string;
-  request: inference.CompleteRequest;
-  route: Route;
-  hit: CachedAnswer;
-  /** performance.now() when the request arrived. */
-  started: number;
-  streamed: boolean;
-  trailers: Metadata;
-  /** What the guardrails found in the hit's own input. */
-  guardrails?: inference.GuardrailReport;
-}
-
 /** Publishes the hit's InferenceCompleted, then returns its answer. */
 export async function recordCacheHit(
   deps: InferenceDependencies,
-  call: CacheHitCall,
+  call: RecordedRequest,
+  hit: CachedAnswer,
+  streamed: boolean,
 ): Promise<inference.CompleteResponse> {
-  const { answer } = call.hit;
+  const { answer } = hit;
   const cacheHit = inference.CacheHit.fromPartial({
     sourceInferenceId: answer.inferenceId,
     savedNanoUsd: answer.costNanoUsd,
@@ -80,27 +65,12 @@ export async function recordCacheHit(
     finishReason: answer.finishReason,
   };
   const outcome: ChainOutcome = { served, attempts: [], costNanoUsd: 0n };
-  const latencyMs = performance.now() - call.started;
-  await deps.publisher.publish(
-    completedEvent({
-      inferenceId: call.inferenceId,
-      tenantId: call.tenantId,
-      messages: call.request.messages,
-      tags: call.request.tags,
-      episodeId: call.request.episodeId,
-      reference: call.request.reference,
-      decision: call.route.decision,
-      outcome,
-      streamed: call.streamed,
-      // A hit's whole answer is ready at once: its first token goes out with it.
-      timeToFirstTokenMs: call.streamed ? latencyMs : undefined,
-      cacheHit,
-      guardrails: call.guardrails,
-      latencyMs,
-      traceId: currentTraceId(),
-      occurredAt: new Date(),
-    }),
-  );
-  call.trailers.set(INFERENCE_ID_TRAILER, call.inferenceId);
+  await publishCompleted(deps, call, {
+    outcome,
+    streamed,
+    // A hit's whole answer is ready at once: its first token goes out with it.
+    timeToFirstTokenMs: streamed ? performance.now() - call.started : undefined,
+    cacheHit,
+  });
   return { ...completeResponse(call.inferenceId, call.route.decision, served, outcome), cacheHit };
 }

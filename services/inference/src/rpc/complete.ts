@@ -6,16 +6,14 @@
 // never unrecorded.
 import { inference } from '@keel/contracts';
 import type { UnaryContext } from '@keel/kit';
-import { currentTraceId } from '@keel/telemetry';
 import { uuidv7 } from 'uuidv7';
 import { completeResponse, unservedError, unservedStatus } from '../domain/answer';
-import { completedEvent } from '../domain/completed-event';
 import { runChain } from '../domain/fallback';
 import { modelRequestOf } from '../domain/parameters';
 import { fallbackResponse, nothingCalled } from '../guardrails/fallback';
 import { lookUpCache, recordCacheHit } from './cache';
 import type { InferenceDependencies } from './deps';
-import { prepare, INFERENCE_ID_TRAILER, callerEnd, keepForRepeats, releaseClaim } from './shared';
+import { callerEnd, keepForRepeats, prepare, publishCompleted, releaseClaim } from './shared';
 
 const { INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
 
@@ -35,23 +33,13 @@ export function complete(deps: InferenceDependencies) {
     );
     if (claim.kind === 'replay') return { ...claim.response, idempotentReplay: true };
 
+    const call = { inferenceId, tenantId, request, route, guard, started, trailers };
     try {
       deps.publisher.admit();
       // A blocked input calls no model and reads no cache.
       const cache = guard.inputBlock ? null : await lookUpCache(deps, tenantId, route, request);
       if (cache?.hit) {
-        const recorded = { ...request, messages: guard.recordedMessages };
-        const guardrails = guard.guardrailReport();
-        const hit = {
-          inferenceId,
-          tenantId,
-          request: recorded,
-          route,
-          started,
-          trailers,
-          guardrails,
-        };
-        const response = await recordCacheHit(deps, { ...hit, streamed: false, hit: cache.hit });
+        const response = await recordCacheHit(deps, call, cache.hit, false);
         await keepForRepeats(claim, response, deps.logger);
         return response;
       }
@@ -68,25 +56,12 @@ export function complete(deps: InferenceDependencies) {
       admission.chargeOutput(attempts);
       const end = callerEnd(signal, deadline);
       const ending = guard.ending(served, end);
-      const event = completedEvent({
-        inferenceId,
-        tenantId,
-        messages: guard.recordedMessages,
-        tags: request.tags,
-        episodeId: request.episodeId,
-        reference: request.reference,
-        decision: route.decision,
+      const event = await publishCompleted(deps, call, {
         outcome,
         status: ending.failed ? FAILED : served ? undefined : unservedStatus(end),
         output: ending.output,
         fallbackAnswer: ending.fallbackText !== null,
-        guardrails: guard.guardrailReport(),
-        latencyMs: performance.now() - started,
-        traceId: currentTraceId(),
-        occurredAt: new Date(),
       });
-      await deps.publisher.publish(event);
-      trailers.set(INFERENCE_ID_TRAILER, inferenceId);
       if (ending.fallbackText !== null) {
         const response = fallbackResponse(
           inferenceId,

@@ -1,10 +1,12 @@
 // The pieces of Complete and Stream that do not depend on how the answer is delivered.
+import type { Metadata } from '@grpc/grpc-js';
 import type { inference } from '@keel/contracts';
 import { type CallContext, type Principal, cancelledByCaller } from '@keel/kit';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { CallerEnd } from '../domain/answer';
-import type { Logger } from '@keel/telemetry';
+import { type Logger, currentTraceId } from '@keel/telemetry';
 import { requiredCapabilities } from '../domain/capabilities';
+import { type CompletedInference, completedEvent } from '../domain/completed-event';
 import { requestHash } from '../domain/idempotency';
 import { validateParameters } from '../domain/parameters';
 import { type Route, routeRequest } from '../domain/route';
@@ -66,6 +68,59 @@ export async function prepare(
     }),
   );
   return { tenantId, route, guard, admission, claim };
+}
+
+/** What every InferenceCompleted of one request carries, whatever ended it. */
+export interface RecordedRequest {
+  inferenceId: string;
+  tenantId: string;
+  request: inference.CompleteRequest;
+  route: Route;
+  guard: RequestGuard;
+  /** performance.now() when the request arrived. */
+  started: number;
+  trailers: Metadata;
+}
+
+/** How the request ended: the parts of its InferenceCompleted that differ from one end to another. */
+export type RequestEnding = Pick<
+  CompletedInference,
+  | 'outcome'
+  | 'status'
+  | 'output'
+  | 'fallbackAnswer'
+  | 'streamed'
+  | 'timeToFirstTokenMs'
+  | 'cacheHit'
+>;
+
+/**
+ * Publishes the request's InferenceCompleted (its messages and answer as the guardrails record
+ * them) and names the inference in the trailing metadata; returns the event.
+ */
+export async function publishCompleted(
+  deps: InferenceDependencies,
+  call: RecordedRequest,
+  ending: RequestEnding,
+): Promise<inference.InferenceCompleted> {
+  const { request, guard } = call;
+  const event = completedEvent({
+    inferenceId: call.inferenceId,
+    tenantId: call.tenantId,
+    messages: guard.recordedMessages,
+    tags: request.tags,
+    episodeId: request.episodeId,
+    reference: request.reference,
+    decision: call.route.decision,
+    guardrails: guard.guardrailReport(),
+    latencyMs: performance.now() - call.started,
+    traceId: currentTraceId(),
+    occurredAt: new Date(),
+    ...ending,
+  });
+  await deps.publisher.publish(event);
+  call.trailers.set(INFERENCE_ID_TRAILER, call.inferenceId);
+  return event;
 }
 
 /**

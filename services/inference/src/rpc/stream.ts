@@ -6,10 +6,8 @@
 import { inference } from '@keel/contracts';
 import { UnavailableError } from '@keel/errors';
 import { type Send, type StreamContext, cancelledByCaller } from '@keel/kit';
-import { currentTraceId } from '@keel/telemetry';
 import { uuidv7 } from 'uuidv7';
 import { completeResponse, streamEnd, unservedError, unservedStatus } from '../domain/answer';
-import { completedEvent } from '../domain/completed-event';
 import { type ChainOutcome, chainCost, openStreamChain } from '../domain/fallback';
 import { modelRequestOf } from '../domain/parameters';
 import { fallbackResponse, nothingCalled } from '../guardrails/fallback';
@@ -25,7 +23,7 @@ import {
 } from '../domain/stream-delivery';
 import { lookUpCache, recordCacheHit } from './cache';
 import type { InferenceDependencies } from './deps';
-import { prepare, INFERENCE_ID_TRAILER, callerEnd, keepForRepeats, releaseClaim } from './shared';
+import { callerEnd, keepForRepeats, prepare, publishCompleted, releaseClaim } from './shared';
 
 const { INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
 
@@ -53,6 +51,7 @@ export function stream(deps: InferenceDependencies) {
       return;
     }
 
+    const call = { inferenceId, tenantId, request, route, guard, started, trailers };
     const record = async (
       outcome: ChainOutcome,
       status: inference.InferenceStatus | undefined,
@@ -60,28 +59,14 @@ export function stream(deps: InferenceDependencies) {
       ending?: GuardedEnding,
     ) => {
       admission.chargeOutput(outcome.attempts);
-      const event = completedEvent({
-        inferenceId,
-        tenantId,
-        messages: guard.recordedMessages,
-        tags: request.tags,
-        episodeId: request.episodeId,
-        reference: request.reference,
-        decision: route.decision,
+      return publishCompleted(deps, call, {
         outcome,
         status: ending?.failed ? FAILED : status,
         output: ending?.output,
         fallbackAnswer: ending !== undefined && ending.fallbackText !== null,
-        guardrails: guard.guardrailReport(),
         streamed: true,
         timeToFirstTokenMs,
-        latencyMs: performance.now() - started,
-        traceId: currentTraceId(),
-        occurredAt: new Date(),
       });
-      await deps.publisher.publish(event);
-      trailers.set(INFERENCE_ID_TRAILER, inferenceId);
-      return event;
     };
     /** Answers with the function's fallback: one text delta, then the end. */
     const answerFallback = async (text: string, outcome: ChainOutcome) => {
@@ -104,18 +89,7 @@ export function stream(deps: InferenceDependencies) {
       const cache = await lookUpCache(deps, tenantId, route, request);
       if (cache.hit) {
         // Recorded first, then the answer as one text delta, a delta per tool call, and the end.
-        const recorded = { ...request, messages: guard.recordedMessages };
-        const guardrails = guard.guardrailReport();
-        const hit = {
-          inferenceId,
-          tenantId,
-          request: recorded,
-          route,
-          started,
-          trailers,
-          guardrails,
-        };
-        const answer = await recordCacheHit(deps, { ...hit, streamed: true, hit: cache.hit });
+        const answer = await recordCacheHit(deps, call, cache.hit, true);
         await keepForRepeats(claim, answer, deps.logger);
         for (const delta of replayDeltas(answer.text, answer.toolCalls)) {
           await send(deltaMessage(inferenceId, delta));
