@@ -5,6 +5,7 @@ export * as router from './domains/router';
 export * as evaluation from './domains/evaluation';
 export * as feedback from './domains/feedback';
 export * as billing from './domains/billing';
+export * as retrieval from './domains/retrieval';
 export { durationFromMs, durationToMs } from './time';
 export * from './subjects';
 export { descriptorSetPath, healthDescriptorSetPath } from './descriptor';

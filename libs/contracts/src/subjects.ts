@@ -2,9 +2,14 @@
 // and the KV buckets services share. Names take a prefix (default `keel`) so tests and
 // side-by-side deployments never see each other's messages.
 import { InferenceCompleted } from './gen/keel/inference/v1/events';
-import { EvaluationScored } from './gen/keel/evaluation/v1/events';
 import { FeedbackRecorded } from './gen/keel/feedback/v1/events';
-import { InferenceBilled } from './gen/keel/billing/v1/events';
+import { BudgetThresholdReached, InferenceBilled } from './gen/keel/billing/v1/events';
+import {
+  DriftDetected,
+  EvaluationScored,
+  ExperimentCompleted,
+} from './gen/keel/evaluation/v1/events';
+import { CollectionChanged } from './gen/keel/retrieval/v1/events';
 
 /** Encodes and decodes one protobuf message type (ts-proto's MessageFns fit). */
 export interface Codec<T> {
@@ -27,9 +32,13 @@ export const events = {
   evaluationScored: event('evaluation', 'scored', EvaluationScored),
   feedbackRecorded: event('feedback', 'recorded', FeedbackRecorded),
   inferenceBilled: event('billing', 'recorded', InferenceBilled),
+  budgetThresholdReached: event('billing', 'budget', BudgetThresholdReached),
+  driftDetected: event('evaluation', 'drift', DriftDetected),
+  experimentCompleted: event('evaluation', 'experiment', ExperimentCompleted),
+  collectionChanged: event('retrieval', 'changed', CollectionChanged),
 };
 
-export const domains = ['inference', 'evaluation', 'feedback', 'billing'] as const;
+export const domains = ['inference', 'evaluation', 'feedback', 'billing', 'retrieval'] as const;
 export type Domain = (typeof domains)[number];
 
 export interface StreamSettings {

@@ -67,6 +67,7 @@ export class InferencePayloads {
         inputMessages: event.inputMessages,
         outputText: event.outputText,
         reference: event.reference,
+        renderedContext: event.retrieval?.renderedContext ?? '',
       }).finish(),
     );
     await this.put(event.inferenceId, bytes);
@@ -95,7 +96,12 @@ export class InferencePayloads {
     const pointer = event.payload;
     if (!pointer) {
       const { inputMessages, outputText, reference } = event;
-      return { inputMessages, outputText, reference };
+      return {
+        inputMessages,
+        outputText,
+        reference,
+        renderedContext: event.retrieval?.renderedContext ?? '',
+      };
     }
     const where = `payload ${pointer.bucket}/${pointer.object}`;
     const bytes = await this.fetch(pointer);

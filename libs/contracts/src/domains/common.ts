@@ -1,1 +1,9 @@
-export { ChatMessage, MessageRole, Tool, ToolCall, Usage } from '../gen/keel/common/v1/common';
+export {
+  ChatMessage,
+  MessageRole,
+  messageRoleFromJSON,
+  messageRoleToJSON,
+  Tool,
+  ToolCall,
+  Usage,
+} from '../gen/keel/common/v1/common';

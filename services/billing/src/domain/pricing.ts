@@ -51,7 +51,7 @@ function lineItemOf(
   const failed = attempt.status === inference.InferenceStatus.INFERENCE_STATUS_FAILED;
   if (!isBilled(attempt)) {
     const { model, provider, usage } = attempt;
-    return { model, provider, usage, costNanoUsd: 0n, failed };
+    return { model, provider, usage, costNanoUsd: 0n, failed, unpriced: false };
   }
   const model = findModel(catalog, attempt.model);
   if (!model) {
@@ -69,6 +69,7 @@ function lineItemOf(
       usage,
       costNanoUsd: costOf(model.price, usage),
       failed,
+      unpriced: false,
     };
   } catch (error) {
     if (error instanceof InvalidArgumentError) throw new InvalidArgumentError(field, error.message);

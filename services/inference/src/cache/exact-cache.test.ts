@@ -192,7 +192,12 @@ describe('ExactCache', () => {
   it.each<[string, Partial<inference.InferenceCompleted>]>([
     ['a partial answer', { status: PARTIAL }],
     ['a fallback answer', { fallbackAnswer: true }],
-    ['a cache hit', { cacheHit: { sourceInferenceId: 'inf-0', savedNanoUsd: 1n } }],
+    [
+      'a cache hit',
+      {
+        cacheHit: inference.CacheHit.fromPartial({ sourceInferenceId: 'inf-0', savedNanoUsd: 1n }),
+      },
+    ],
     ['an answer whose input held personal data', { guardrails: pii({ input: 1 }) }],
     ['an answer whose output held personal data', { guardrails: pii({ output: 2 }) }],
     [

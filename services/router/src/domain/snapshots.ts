@@ -25,6 +25,7 @@ export function buildPolicySnapshot(
     tenants: [...tenants].sort(byKey((tenant) => tenant.tenantId)).map((tenant) => ({
       tenantId: tenant.tenantId,
       defaultFunctionName: tenant.defaultFunctionName,
+      budgets: [],
       functions: (functionsByTenant.get(tenant.tenantId) ?? []).sort(
         byKey((fn) => fn.functionName),
       ),

@@ -63,6 +63,8 @@ export function defaultFunction(
     updatedAt: now,
     guardrails: undefined,
     rateLimit: undefined,
+    retrieval: undefined,
+    semanticCache: undefined,
     cache: undefined,
     evaluators: [],
     serviceLevel: undefined,

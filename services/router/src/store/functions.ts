@@ -78,6 +78,8 @@ export function functionOf(doc: FunctionDoc): router.KeelFunction {
     rateLimit: rateLimitOf(doc.rate_limit),
     cache: cachePolicyOf(doc.cache),
     evaluators: evaluatorsOf(doc.evaluators),
+    retrieval: undefined,
+    semanticCache: undefined,
     serviceLevel: serviceLevelOf(doc.service_level),
   };
 }

@@ -13,6 +13,110 @@ export const protobufPackage = "keel.billing.v1";
 
 export const protobufFileName = "keel/billing/v1/billing.proto";
 
+/** The dimensions usage is grouped by. */
+export enum UsageDimension {
+  USAGE_DIMENSION_UNSPECIFIED = 0,
+  USAGE_DIMENSION_TENANT = 1,
+  USAGE_DIMENSION_FUNCTION = 2,
+  USAGE_DIMENSION_VARIANT = 3,
+  USAGE_DIMENSION_MODEL = 4,
+  USAGE_DIMENSION_PROVIDER = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function usageDimensionFromJSON(object: any): UsageDimension {
+  switch (object) {
+    case 0:
+    case "USAGE_DIMENSION_UNSPECIFIED":
+      return UsageDimension.USAGE_DIMENSION_UNSPECIFIED;
+    case 1:
+    case "USAGE_DIMENSION_TENANT":
+      return UsageDimension.USAGE_DIMENSION_TENANT;
+    case 2:
+    case "USAGE_DIMENSION_FUNCTION":
+      return UsageDimension.USAGE_DIMENSION_FUNCTION;
+    case 3:
+    case "USAGE_DIMENSION_VARIANT":
+      return UsageDimension.USAGE_DIMENSION_VARIANT;
+    case 4:
+    case "USAGE_DIMENSION_MODEL":
+      return UsageDimension.USAGE_DIMENSION_MODEL;
+    case 5:
+    case "USAGE_DIMENSION_PROVIDER":
+      return UsageDimension.USAGE_DIMENSION_PROVIDER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return UsageDimension.UNRECOGNIZED;
+  }
+}
+
+export function usageDimensionToJSON(object: UsageDimension): string {
+  switch (object) {
+    case UsageDimension.USAGE_DIMENSION_UNSPECIFIED:
+      return "USAGE_DIMENSION_UNSPECIFIED";
+    case UsageDimension.USAGE_DIMENSION_TENANT:
+      return "USAGE_DIMENSION_TENANT";
+    case UsageDimension.USAGE_DIMENSION_FUNCTION:
+      return "USAGE_DIMENSION_FUNCTION";
+    case UsageDimension.USAGE_DIMENSION_VARIANT:
+      return "USAGE_DIMENSION_VARIANT";
+    case UsageDimension.USAGE_DIMENSION_MODEL:
+      return "USAGE_DIMENSION_MODEL";
+    case UsageDimension.USAGE_DIMENSION_PROVIDER:
+      return "USAGE_DIMENSION_PROVIDER";
+    case UsageDimension.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** The width of a usage period, in UTC. */
+export enum UsagePeriod {
+  USAGE_PERIOD_UNSPECIFIED = 0,
+  USAGE_PERIOD_HOUR = 1,
+  USAGE_PERIOD_DAY = 2,
+  USAGE_PERIOD_MONTH = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function usagePeriodFromJSON(object: any): UsagePeriod {
+  switch (object) {
+    case 0:
+    case "USAGE_PERIOD_UNSPECIFIED":
+      return UsagePeriod.USAGE_PERIOD_UNSPECIFIED;
+    case 1:
+    case "USAGE_PERIOD_HOUR":
+      return UsagePeriod.USAGE_PERIOD_HOUR;
+    case 2:
+    case "USAGE_PERIOD_DAY":
+      return UsagePeriod.USAGE_PERIOD_DAY;
+    case 3:
+    case "USAGE_PERIOD_MONTH":
+      return UsagePeriod.USAGE_PERIOD_MONTH;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return UsagePeriod.UNRECOGNIZED;
+  }
+}
+
+export function usagePeriodToJSON(object: UsagePeriod): string {
+  switch (object) {
+    case UsagePeriod.USAGE_PERIOD_UNSPECIFIED:
+      return "USAGE_PERIOD_UNSPECIFIED";
+    case UsagePeriod.USAGE_PERIOD_HOUR:
+      return "USAGE_PERIOD_HOUR";
+    case UsagePeriod.USAGE_PERIOD_DAY:
+      return "USAGE_PERIOD_DAY";
+    case UsagePeriod.USAGE_PERIOD_MONTH:
+      return "USAGE_PERIOD_MONTH";
+    case UsagePeriod.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * One provider call of an inference: every attempt that was sent, failed ones included (at
  * the tokens the provider reported for them, often none).
@@ -24,9 +128,14 @@ export interface LineItem {
   costNanoUsd: bigint;
   /** The attempt failed (its usage is what the provider reported for it). */
   failed: boolean;
+  /** The catalog version had no price for the model: the cost is 0 and unknown, not free. */
+  unpriced: boolean;
 }
 
-/** The ledger's record of one inference that called at least one provider. */
+/**
+ * The ledger's record of one inference that called at least one provider or was answered from a
+ * cache.
+ */
 export interface LedgerEntry {
   tenantId: string;
   inferenceId: string;
@@ -36,10 +145,36 @@ export interface LedgerEntry {
   catalogVersion: bigint;
   occurredAt: Date | undefined;
   variantName: string;
+  /** Set for an answer from a cache: no line items, and what the original inference cost. */
+  cacheHit: boolean;
+  semanticCacheHit: boolean;
+  cacheSavedNanoUsd: bigint;
+  /** True when a line item is unpriced. */
+  unpriced: boolean;
+}
+
+/** Usage and cost of a group of ledger entries. */
+export interface UsageTotals {
+  /** Inferences billed (cache hits included). */
+  inferences: bigint;
+  /** Provider calls (line items), failed ones included. */
+  calls: bigint;
+  inputTokens: bigint;
+  outputTokens: bigint;
+  cachedInputTokens: bigint;
+  cacheWriteInputTokens: bigint;
+  reasoningTokens: bigint;
+  costNanoUsd: bigint;
+  /** cost_nano_usd over inferences, rounded down; 0 when there are none. */
+  costPerInferenceNanoUsd: bigint;
+  cacheHits: bigint;
+  cacheSavedNanoUsd: bigint;
+  /** Calls whose model had no price: their cost is unknown, not 0. */
+  unpricedCalls: bigint;
 }
 
 function createBaseLineItem(): LineItem {
-  return { model: "", provider: "", usage: undefined, costNanoUsd: 0n, failed: false };
+  return { model: "", provider: "", usage: undefined, costNanoUsd: 0n, failed: false, unpriced: false };
 }
 
 export const LineItem: MessageFns<LineItem> = {
@@ -61,6 +196,9 @@ export const LineItem: MessageFns<LineItem> = {
     }
     if (message.failed !== false) {
       writer.uint32(40).bool(message.failed);
+    }
+    if (message.unpriced !== false) {
+      writer.uint32(48).bool(message.unpriced);
     }
     return writer;
   },
@@ -118,6 +256,14 @@ export const LineItem: MessageFns<LineItem> = {
             message.failed = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.unpriced = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -141,6 +287,7 @@ export const LineItem: MessageFns<LineItem> = {
         ? BigInt(object.cost_nano_usd)
         : 0n,
       failed: isSet(object.failed) ? globalThis.Boolean(object.failed) : false,
+      unpriced: isSet(object.unpriced) ? globalThis.Boolean(object.unpriced) : false,
     };
   },
 
@@ -161,6 +308,9 @@ export const LineItem: MessageFns<LineItem> = {
     if (message.failed !== false) {
       obj.failed = message.failed;
     }
+    if (message.unpriced !== false) {
+      obj.unpriced = message.unpriced;
+    }
     return obj;
   },
 
@@ -176,6 +326,7 @@ export const LineItem: MessageFns<LineItem> = {
       ? BigInt(object.costNanoUsd)
       : 0n;
     message.failed = object.failed ?? false;
+    message.unpriced = object.unpriced ?? false;
     return message;
   },
 };
@@ -190,6 +341,10 @@ function createBaseLedgerEntry(): LedgerEntry {
     catalogVersion: 0n,
     occurredAt: undefined,
     variantName: "",
+    cacheHit: false,
+    semanticCacheHit: false,
+    cacheSavedNanoUsd: 0n,
+    unpriced: false,
   };
 }
 
@@ -224,6 +379,21 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     }
     if (message.variantName !== "") {
       writer.uint32(66).string(message.variantName);
+    }
+    if (message.cacheHit !== false) {
+      writer.uint32(72).bool(message.cacheHit);
+    }
+    if (message.semanticCacheHit !== false) {
+      writer.uint32(80).bool(message.semanticCacheHit);
+    }
+    if (message.cacheSavedNanoUsd !== 0n) {
+      if (BigInt.asIntN(64, message.cacheSavedNanoUsd) !== message.cacheSavedNanoUsd) {
+        throw new globalThis.Error("value provided for field message.cacheSavedNanoUsd of type int64 too large");
+      }
+      writer.uint32(88).int64(message.cacheSavedNanoUsd);
+    }
+    if (message.unpriced !== false) {
+      writer.uint32(96).bool(message.unpriced);
     }
     return writer;
   },
@@ -305,6 +475,38 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
             message.variantName = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.cacheHit = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.semanticCacheHit = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.cacheSavedNanoUsd = reader.int64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.unpriced = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -359,6 +561,22 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
         : isSet(object.variant_name)
         ? globalThis.String(object.variant_name)
         : "",
+      cacheHit: isSet(object.cacheHit)
+        ? globalThis.Boolean(object.cacheHit)
+        : isSet(object.cache_hit)
+        ? globalThis.Boolean(object.cache_hit)
+        : false,
+      semanticCacheHit: isSet(object.semanticCacheHit)
+        ? globalThis.Boolean(object.semanticCacheHit)
+        : isSet(object.semantic_cache_hit)
+        ? globalThis.Boolean(object.semantic_cache_hit)
+        : false,
+      cacheSavedNanoUsd: isSet(object.cacheSavedNanoUsd)
+        ? BigInt(object.cacheSavedNanoUsd)
+        : isSet(object.cache_saved_nano_usd)
+        ? BigInt(object.cache_saved_nano_usd)
+        : 0n,
+      unpriced: isSet(object.unpriced) ? globalThis.Boolean(object.unpriced) : false,
     };
   },
 
@@ -388,6 +606,18 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     if (message.variantName !== "") {
       obj.variantName = message.variantName;
     }
+    if (message.cacheHit !== false) {
+      obj.cacheHit = message.cacheHit;
+    }
+    if (message.semanticCacheHit !== false) {
+      obj.semanticCacheHit = message.semanticCacheHit;
+    }
+    if (message.cacheSavedNanoUsd !== 0n) {
+      obj.cacheSavedNanoUsd = message.cacheSavedNanoUsd.toString();
+    }
+    if (message.unpriced !== false) {
+      obj.unpriced = message.unpriced;
+    }
     return obj;
   },
 
@@ -408,6 +638,368 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
       : 0n;
     message.occurredAt = object.occurredAt ?? undefined;
     message.variantName = object.variantName ?? "";
+    message.cacheHit = object.cacheHit ?? false;
+    message.semanticCacheHit = object.semanticCacheHit ?? false;
+    message.cacheSavedNanoUsd = (object.cacheSavedNanoUsd !== undefined && object.cacheSavedNanoUsd !== null)
+      ? BigInt(object.cacheSavedNanoUsd)
+      : 0n;
+    message.unpriced = object.unpriced ?? false;
+    return message;
+  },
+};
+
+function createBaseUsageTotals(): UsageTotals {
+  return {
+    inferences: 0n,
+    calls: 0n,
+    inputTokens: 0n,
+    outputTokens: 0n,
+    cachedInputTokens: 0n,
+    cacheWriteInputTokens: 0n,
+    reasoningTokens: 0n,
+    costNanoUsd: 0n,
+    costPerInferenceNanoUsd: 0n,
+    cacheHits: 0n,
+    cacheSavedNanoUsd: 0n,
+    unpricedCalls: 0n,
+  };
+}
+
+export const UsageTotals: MessageFns<UsageTotals> = {
+  encode(message: UsageTotals, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inferences !== 0n) {
+      if (BigInt.asIntN(64, message.inferences) !== message.inferences) {
+        throw new globalThis.Error("value provided for field message.inferences of type int64 too large");
+      }
+      writer.uint32(8).int64(message.inferences);
+    }
+    if (message.calls !== 0n) {
+      if (BigInt.asIntN(64, message.calls) !== message.calls) {
+        throw new globalThis.Error("value provided for field message.calls of type int64 too large");
+      }
+      writer.uint32(16).int64(message.calls);
+    }
+    if (message.inputTokens !== 0n) {
+      if (BigInt.asIntN(64, message.inputTokens) !== message.inputTokens) {
+        throw new globalThis.Error("value provided for field message.inputTokens of type int64 too large");
+      }
+      writer.uint32(24).int64(message.inputTokens);
+    }
+    if (message.outputTokens !== 0n) {
+      if (BigInt.asIntN(64, message.outputTokens) !== message.outputTokens) {
+        throw new globalThis.Error("value provided for field message.outputTokens of type int64 too large");
+      }
+      writer.uint32(32).int64(message.outputTokens);
+    }
+    if (message.cachedInputTokens !== 0n) {
+      if (BigInt.asIntN(64, message.cachedInputTokens) !== message.cachedInputTokens) {
+        throw new globalThis.Error("value provided for field message.cachedInputTokens of type int64 too large");
+      }
+      writer.uint32(40).int64(message.cachedInputTokens);
+    }
+    if (message.cacheWriteInputTokens !== 0n) {
+      if (BigInt.asIntN(64, message.cacheWriteInputTokens) !== message.cacheWriteInputTokens) {
+        throw new globalThis.Error("value provided for field message.cacheWriteInputTokens of type int64 too large");
+      }
+      writer.uint32(48).int64(message.cacheWriteInputTokens);
+    }
+    if (message.reasoningTokens !== 0n) {
+      if (BigInt.asIntN(64, message.reasoningTokens) !== message.reasoningTokens) {
+        throw new globalThis.Error("value provided for field message.reasoningTokens of type int64 too large");
+      }
+      writer.uint32(56).int64(message.reasoningTokens);
+    }
+    if (message.costNanoUsd !== 0n) {
+      if (BigInt.asIntN(64, message.costNanoUsd) !== message.costNanoUsd) {
+        throw new globalThis.Error("value provided for field message.costNanoUsd of type int64 too large");
+      }
+      writer.uint32(64).int64(message.costNanoUsd);
+    }
+    if (message.costPerInferenceNanoUsd !== 0n) {
+      if (BigInt.asIntN(64, message.costPerInferenceNanoUsd) !== message.costPerInferenceNanoUsd) {
+        throw new globalThis.Error("value provided for field message.costPerInferenceNanoUsd of type int64 too large");
+      }
+      writer.uint32(72).int64(message.costPerInferenceNanoUsd);
+    }
+    if (message.cacheHits !== 0n) {
+      if (BigInt.asIntN(64, message.cacheHits) !== message.cacheHits) {
+        throw new globalThis.Error("value provided for field message.cacheHits of type int64 too large");
+      }
+      writer.uint32(80).int64(message.cacheHits);
+    }
+    if (message.cacheSavedNanoUsd !== 0n) {
+      if (BigInt.asIntN(64, message.cacheSavedNanoUsd) !== message.cacheSavedNanoUsd) {
+        throw new globalThis.Error("value provided for field message.cacheSavedNanoUsd of type int64 too large");
+      }
+      writer.uint32(88).int64(message.cacheSavedNanoUsd);
+    }
+    if (message.unpricedCalls !== 0n) {
+      if (BigInt.asIntN(64, message.unpricedCalls) !== message.unpricedCalls) {
+        throw new globalThis.Error("value provided for field message.unpricedCalls of type int64 too large");
+      }
+      writer.uint32(96).int64(message.unpricedCalls);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageTotals {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageTotals();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.inferences = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.calls = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.inputTokens = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.outputTokens = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.cachedInputTokens = reader.int64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.cacheWriteInputTokens = reader.int64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.reasoningTokens = reader.int64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.costNanoUsd = reader.int64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.costPerInferenceNanoUsd = reader.int64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.cacheHits = reader.int64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.cacheSavedNanoUsd = reader.int64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.unpricedCalls = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsageTotals {
+    return {
+      inferences: isSet(object.inferences) ? BigInt(object.inferences) : 0n,
+      calls: isSet(object.calls) ? BigInt(object.calls) : 0n,
+      inputTokens: isSet(object.inputTokens)
+        ? BigInt(object.inputTokens)
+        : isSet(object.input_tokens)
+        ? BigInt(object.input_tokens)
+        : 0n,
+      outputTokens: isSet(object.outputTokens)
+        ? BigInt(object.outputTokens)
+        : isSet(object.output_tokens)
+        ? BigInt(object.output_tokens)
+        : 0n,
+      cachedInputTokens: isSet(object.cachedInputTokens)
+        ? BigInt(object.cachedInputTokens)
+        : isSet(object.cached_input_tokens)
+        ? BigInt(object.cached_input_tokens)
+        : 0n,
+      cacheWriteInputTokens: isSet(object.cacheWriteInputTokens)
+        ? BigInt(object.cacheWriteInputTokens)
+        : isSet(object.cache_write_input_tokens)
+        ? BigInt(object.cache_write_input_tokens)
+        : 0n,
+      reasoningTokens: isSet(object.reasoningTokens)
+        ? BigInt(object.reasoningTokens)
+        : isSet(object.reasoning_tokens)
+        ? BigInt(object.reasoning_tokens)
+        : 0n,
+      costNanoUsd: isSet(object.costNanoUsd)
+        ? BigInt(object.costNanoUsd)
+        : isSet(object.cost_nano_usd)
+        ? BigInt(object.cost_nano_usd)
+        : 0n,
+      costPerInferenceNanoUsd: isSet(object.costPerInferenceNanoUsd)
+        ? BigInt(object.costPerInferenceNanoUsd)
+        : isSet(object.cost_per_inference_nano_usd)
+        ? BigInt(object.cost_per_inference_nano_usd)
+        : 0n,
+      cacheHits: isSet(object.cacheHits)
+        ? BigInt(object.cacheHits)
+        : isSet(object.cache_hits)
+        ? BigInt(object.cache_hits)
+        : 0n,
+      cacheSavedNanoUsd: isSet(object.cacheSavedNanoUsd)
+        ? BigInt(object.cacheSavedNanoUsd)
+        : isSet(object.cache_saved_nano_usd)
+        ? BigInt(object.cache_saved_nano_usd)
+        : 0n,
+      unpricedCalls: isSet(object.unpricedCalls)
+        ? BigInt(object.unpricedCalls)
+        : isSet(object.unpriced_calls)
+        ? BigInt(object.unpriced_calls)
+        : 0n,
+    };
+  },
+
+  toJSON(message: UsageTotals): unknown {
+    const obj: any = {};
+    if (message.inferences !== 0n) {
+      obj.inferences = message.inferences.toString();
+    }
+    if (message.calls !== 0n) {
+      obj.calls = message.calls.toString();
+    }
+    if (message.inputTokens !== 0n) {
+      obj.inputTokens = message.inputTokens.toString();
+    }
+    if (message.outputTokens !== 0n) {
+      obj.outputTokens = message.outputTokens.toString();
+    }
+    if (message.cachedInputTokens !== 0n) {
+      obj.cachedInputTokens = message.cachedInputTokens.toString();
+    }
+    if (message.cacheWriteInputTokens !== 0n) {
+      obj.cacheWriteInputTokens = message.cacheWriteInputTokens.toString();
+    }
+    if (message.reasoningTokens !== 0n) {
+      obj.reasoningTokens = message.reasoningTokens.toString();
+    }
+    if (message.costNanoUsd !== 0n) {
+      obj.costNanoUsd = message.costNanoUsd.toString();
+    }
+    if (message.costPerInferenceNanoUsd !== 0n) {
+      obj.costPerInferenceNanoUsd = message.costPerInferenceNanoUsd.toString();
+    }
+    if (message.cacheHits !== 0n) {
+      obj.cacheHits = message.cacheHits.toString();
+    }
+    if (message.cacheSavedNanoUsd !== 0n) {
+      obj.cacheSavedNanoUsd = message.cacheSavedNanoUsd.toString();
+    }
+    if (message.unpricedCalls !== 0n) {
+      obj.unpricedCalls = message.unpricedCalls.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UsageTotals>, I>>(base?: I): UsageTotals {
+    return UsageTotals.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UsageTotals>, I>>(object: I): UsageTotals {
+    const message = createBaseUsageTotals();
+    message.inferences = (object.inferences !== undefined && object.inferences !== null)
+      ? BigInt(object.inferences)
+      : 0n;
+    message.calls = (object.calls !== undefined && object.calls !== null) ? BigInt(object.calls) : 0n;
+    message.inputTokens = (object.inputTokens !== undefined && object.inputTokens !== null)
+      ? BigInt(object.inputTokens)
+      : 0n;
+    message.outputTokens = (object.outputTokens !== undefined && object.outputTokens !== null)
+      ? BigInt(object.outputTokens)
+      : 0n;
+    message.cachedInputTokens = (object.cachedInputTokens !== undefined && object.cachedInputTokens !== null)
+      ? BigInt(object.cachedInputTokens)
+      : 0n;
+    message.cacheWriteInputTokens =
+      (object.cacheWriteInputTokens !== undefined && object.cacheWriteInputTokens !== null)
+        ? BigInt(object.cacheWriteInputTokens)
+        : 0n;
+    message.reasoningTokens = (object.reasoningTokens !== undefined && object.reasoningTokens !== null)
+      ? BigInt(object.reasoningTokens)
+      : 0n;
+    message.costNanoUsd = (object.costNanoUsd !== undefined && object.costNanoUsd !== null)
+      ? BigInt(object.costNanoUsd)
+      : 0n;
+    message.costPerInferenceNanoUsd =
+      (object.costPerInferenceNanoUsd !== undefined && object.costPerInferenceNanoUsd !== null)
+        ? BigInt(object.costPerInferenceNanoUsd)
+        : 0n;
+    message.cacheHits = (object.cacheHits !== undefined && object.cacheHits !== null) ? BigInt(object.cacheHits) : 0n;
+    message.cacheSavedNanoUsd = (object.cacheSavedNanoUsd !== undefined && object.cacheSavedNanoUsd !== null)
+      ? BigInt(object.cacheSavedNanoUsd)
+      : 0n;
+    message.unpricedCalls = (object.unpricedCalls !== undefined && object.unpricedCalls !== null)
+      ? BigInt(object.unpricedCalls)
+      : 0n;
     return message;
   },
 };

@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { Budget } from "../../router/v1/router";
 import { LedgerEntry } from "./billing";
 
 export const protobufPackage = "keel.billing.v1";
@@ -16,6 +17,24 @@ export const protobufFileName = "keel/billing/v1/events.proto";
 /** Published on `keel.billing.recorded` when an inference's ledger entry is stored. */
 export interface InferenceBilled {
   entry: LedgerEntry | undefined;
+  occurredAt: Date | undefined;
+}
+
+/**
+ * Published on `keel.billing.budget` once per budget, period and threshold, when the ledger's
+ * spend in the period reaches the threshold.
+ */
+export interface BudgetThresholdReached {
+  budget:
+    | Budget
+    | undefined;
+  /** The period's start, in UTC. */
+  periodStart:
+    | Date
+    | undefined;
+  /** The threshold reached, in percent of the limit. */
+  percent: number;
+  spentNanoUsd: bigint;
   occurredAt: Date | undefined;
 }
 
@@ -105,6 +124,158 @@ export const InferenceBilled: MessageFns<InferenceBilled> = {
     message.entry = (object.entry !== undefined && object.entry !== null)
       ? LedgerEntry.fromPartial(object.entry)
       : undefined;
+    message.occurredAt = object.occurredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseBudgetThresholdReached(): BudgetThresholdReached {
+  return { budget: undefined, periodStart: undefined, percent: 0, spentNanoUsd: 0n, occurredAt: undefined };
+}
+
+export const BudgetThresholdReached: MessageFns<BudgetThresholdReached> = {
+  encode(message: BudgetThresholdReached, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.budget !== undefined) {
+      Budget.encode(message.budget, writer.uint32(10).fork()).join();
+    }
+    if (message.periodStart !== undefined) {
+      Timestamp.encode(toTimestamp(message.periodStart), writer.uint32(18).fork()).join();
+    }
+    if (message.percent !== 0) {
+      writer.uint32(24).int32(message.percent);
+    }
+    if (message.spentNanoUsd !== 0n) {
+      if (BigInt.asIntN(64, message.spentNanoUsd) !== message.spentNanoUsd) {
+        throw new globalThis.Error("value provided for field message.spentNanoUsd of type int64 too large");
+      }
+      writer.uint32(32).int64(message.spentNanoUsd);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BudgetThresholdReached {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBudgetThresholdReached();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.budget = Budget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.periodStart = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.percent = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.spentNanoUsd = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BudgetThresholdReached {
+    return {
+      budget: isSet(object.budget) ? Budget.fromJSON(object.budget) : undefined,
+      periodStart: isSet(object.periodStart)
+        ? fromJsonTimestamp(object.periodStart)
+        : isSet(object.period_start)
+        ? fromJsonTimestamp(object.period_start)
+        : undefined,
+      percent: isSet(object.percent) ? globalThis.Number(object.percent) : 0,
+      spentNanoUsd: isSet(object.spentNanoUsd)
+        ? BigInt(object.spentNanoUsd)
+        : isSet(object.spent_nano_usd)
+        ? BigInt(object.spent_nano_usd)
+        : 0n,
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: BudgetThresholdReached): unknown {
+    const obj: any = {};
+    if (message.budget !== undefined) {
+      obj.budget = Budget.toJSON(message.budget);
+    }
+    if (message.periodStart !== undefined) {
+      obj.periodStart = message.periodStart.toISOString();
+    }
+    if (message.percent !== 0) {
+      obj.percent = Math.round(message.percent);
+    }
+    if (message.spentNanoUsd !== 0n) {
+      obj.spentNanoUsd = message.spentNanoUsd.toString();
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BudgetThresholdReached>, I>>(base?: I): BudgetThresholdReached {
+    return BudgetThresholdReached.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BudgetThresholdReached>, I>>(object: I): BudgetThresholdReached {
+    const message = createBaseBudgetThresholdReached();
+    message.budget = (object.budget !== undefined && object.budget !== null)
+      ? Budget.fromPartial(object.budget)
+      : undefined;
+    message.periodStart = object.periodStart ?? undefined;
+    message.percent = object.percent ?? 0;
+    message.spentNanoUsd = (object.spentNanoUsd !== undefined && object.spentNanoUsd !== null)
+      ? BigInt(object.spentNanoUsd)
+      : 0n;
     message.occurredAt = object.occurredAt ?? undefined;
     return message;
   },

@@ -102,6 +102,11 @@ export interface Usage {
   estimated: boolean;
   /** Output tokens spent on reasoning, when the provider reports them (a subset of output_tokens). */
   reasoningTokens: bigint;
+  /**
+   * Input tokens written to the provider's prompt cache, where the provider prices them apart
+   * (a subset of input_tokens, disjoint from cached_input_tokens).
+   */
+  cacheWriteInputTokens: bigint;
 }
 
 function createBaseChatMessage(): ChatMessage {
@@ -440,7 +445,14 @@ export const ToolCall: MessageFns<ToolCall> = {
 };
 
 function createBaseUsage(): Usage {
-  return { inputTokens: 0n, outputTokens: 0n, cachedInputTokens: 0n, estimated: false, reasoningTokens: 0n };
+  return {
+    inputTokens: 0n,
+    outputTokens: 0n,
+    cachedInputTokens: 0n,
+    estimated: false,
+    reasoningTokens: 0n,
+    cacheWriteInputTokens: 0n,
+  };
 }
 
 export const Usage: MessageFns<Usage> = {
@@ -471,6 +483,12 @@ export const Usage: MessageFns<Usage> = {
         throw new globalThis.Error("value provided for field message.reasoningTokens of type int64 too large");
       }
       writer.uint32(40).int64(message.reasoningTokens);
+    }
+    if (message.cacheWriteInputTokens !== 0n) {
+      if (BigInt.asIntN(64, message.cacheWriteInputTokens) !== message.cacheWriteInputTokens) {
+        throw new globalThis.Error("value provided for field message.cacheWriteInputTokens of type int64 too large");
+      }
+      writer.uint32(48).int64(message.cacheWriteInputTokens);
     }
     return writer;
   },
@@ -528,6 +546,14 @@ export const Usage: MessageFns<Usage> = {
             message.reasoningTokens = reader.int64() as bigint;
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.cacheWriteInputTokens = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -563,6 +589,11 @@ export const Usage: MessageFns<Usage> = {
         : isSet(object.reasoning_tokens)
         ? BigInt(object.reasoning_tokens)
         : 0n,
+      cacheWriteInputTokens: isSet(object.cacheWriteInputTokens)
+        ? BigInt(object.cacheWriteInputTokens)
+        : isSet(object.cache_write_input_tokens)
+        ? BigInt(object.cache_write_input_tokens)
+        : 0n,
     };
   },
 
@@ -582,6 +613,9 @@ export const Usage: MessageFns<Usage> = {
     }
     if (message.reasoningTokens !== 0n) {
       obj.reasoningTokens = message.reasoningTokens.toString();
+    }
+    if (message.cacheWriteInputTokens !== 0n) {
+      obj.cacheWriteInputTokens = message.cacheWriteInputTokens.toString();
     }
     return obj;
   },
@@ -604,6 +638,10 @@ export const Usage: MessageFns<Usage> = {
     message.reasoningTokens = (object.reasoningTokens !== undefined && object.reasoningTokens !== null)
       ? BigInt(object.reasoningTokens)
       : 0n;
+    message.cacheWriteInputTokens =
+      (object.cacheWriteInputTokens !== undefined && object.cacheWriteInputTokens !== null)
+        ? BigInt(object.cacheWriteInputTokens)
+        : 0n;
     return message;
   },
 };

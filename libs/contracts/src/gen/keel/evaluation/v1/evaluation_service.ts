@@ -22,6 +22,8 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
 import { ChatMessage } from "../../common/v1/common";
+import { Feedback } from "../../feedback/v1/feedback";
+import { DriftAlert } from "./drift";
 import { Evaluation } from "./evaluation";
 
 export const protobufPackage = "keel.evaluation.v1";
@@ -260,7 +262,11 @@ export interface EvaluatedInference {
   evaluations: Evaluation[];
   /** The lowest score among `evaluations` matching the filter. */
   worstScore: number;
-  occurredAt: Date | undefined;
+  occurredAt:
+    | Date
+    | undefined;
+  /** The feedback given on the inference (and on its episode), oldest first. */
+  feedback: Feedback[];
 }
 
 export interface WorstInferencesResponse {
@@ -333,6 +339,29 @@ export interface EvaluatorStats {
 
 export interface GetEvaluatorStatsResponse {
   stats: EvaluatorStats[];
+}
+
+export interface GetInferenceRequest {
+  /** Empty means the caller's own tenant. */
+  tenantId: string;
+  inferenceId: string;
+}
+
+export interface GetInferenceResponse {
+  inference: EvaluatedInference | undefined;
+}
+
+export interface ListDriftAlertsRequest {
+  /** Empty means the caller's own tenant. */
+  tenantId: string;
+  functionName: string;
+  variantName: string;
+  /** At most 1,000; 0 means 100. */
+  limit: number;
+}
+
+export interface ListDriftAlertsResponse {
+  alerts: DriftAlert[];
 }
 
 function createBaseEvaluationFilter(): EvaluationFilter {
@@ -1486,6 +1515,7 @@ function createBaseEvaluatedInference(): EvaluatedInference {
     evaluations: [],
     worstScore: 0,
     occurredAt: undefined,
+    feedback: [],
   };
 }
 
@@ -1517,6 +1547,9 @@ export const EvaluatedInference: MessageFns<EvaluatedInference> = {
     }
     if (message.occurredAt !== undefined) {
       Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(74).fork()).join();
+    }
+    for (const v of message.feedback) {
+      Feedback.encode(v!, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -1606,6 +1639,14 @@ export const EvaluatedInference: MessageFns<EvaluatedInference> = {
             message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.feedback.push(Feedback.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1659,6 +1700,9 @@ export const EvaluatedInference: MessageFns<EvaluatedInference> = {
         : isSet(object.occurred_at)
         ? fromJsonTimestamp(object.occurred_at)
         : undefined,
+      feedback: globalThis.Array.isArray(object?.feedback)
+        ? object.feedback.map((e: any) => Feedback.fromJSON(e))
+        : [],
     };
   },
 
@@ -1691,6 +1735,9 @@ export const EvaluatedInference: MessageFns<EvaluatedInference> = {
     if (message.occurredAt !== undefined) {
       obj.occurredAt = message.occurredAt.toISOString();
     }
+    if (message.feedback?.length) {
+      obj.feedback = message.feedback.map((e) => Feedback.toJSON(e));
+    }
     return obj;
   },
 
@@ -1708,6 +1755,7 @@ export const EvaluatedInference: MessageFns<EvaluatedInference> = {
     message.evaluations = object.evaluations?.map((e) => Evaluation.fromPartial(e)) || [];
     message.worstScore = object.worstScore ?? 0;
     message.occurredAt = object.occurredAt ?? undefined;
+    message.feedback = object.feedback?.map((e) => Feedback.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2804,6 +2852,366 @@ export const GetEvaluatorStatsResponse: MessageFns<GetEvaluatorStatsResponse> = 
   },
 };
 
+function createBaseGetInferenceRequest(): GetInferenceRequest {
+  return { tenantId: "", inferenceId: "" };
+}
+
+export const GetInferenceRequest: MessageFns<GetInferenceRequest> = {
+  encode(message: GetInferenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.inferenceId !== "") {
+      writer.uint32(18).string(message.inferenceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetInferenceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetInferenceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.inferenceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetInferenceRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      inferenceId: isSet(object.inferenceId)
+        ? globalThis.String(object.inferenceId)
+        : isSet(object.inference_id)
+        ? globalThis.String(object.inference_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetInferenceRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.inferenceId !== "") {
+      obj.inferenceId = message.inferenceId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetInferenceRequest>, I>>(base?: I): GetInferenceRequest {
+    return GetInferenceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetInferenceRequest>, I>>(object: I): GetInferenceRequest {
+    const message = createBaseGetInferenceRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.inferenceId = object.inferenceId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetInferenceResponse(): GetInferenceResponse {
+  return { inference: undefined };
+}
+
+export const GetInferenceResponse: MessageFns<GetInferenceResponse> = {
+  encode(message: GetInferenceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inference !== undefined) {
+      EvaluatedInference.encode(message.inference, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetInferenceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetInferenceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inference = EvaluatedInference.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetInferenceResponse {
+    return { inference: isSet(object.inference) ? EvaluatedInference.fromJSON(object.inference) : undefined };
+  },
+
+  toJSON(message: GetInferenceResponse): unknown {
+    const obj: any = {};
+    if (message.inference !== undefined) {
+      obj.inference = EvaluatedInference.toJSON(message.inference);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetInferenceResponse>, I>>(base?: I): GetInferenceResponse {
+    return GetInferenceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetInferenceResponse>, I>>(object: I): GetInferenceResponse {
+    const message = createBaseGetInferenceResponse();
+    message.inference = (object.inference !== undefined && object.inference !== null)
+      ? EvaluatedInference.fromPartial(object.inference)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListDriftAlertsRequest(): ListDriftAlertsRequest {
+  return { tenantId: "", functionName: "", variantName: "", limit: 0 };
+}
+
+export const ListDriftAlertsRequest: MessageFns<ListDriftAlertsRequest> = {
+  encode(message: ListDriftAlertsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.functionName !== "") {
+      writer.uint32(18).string(message.functionName);
+    }
+    if (message.variantName !== "") {
+      writer.uint32(26).string(message.variantName);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDriftAlertsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDriftAlertsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.functionName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.variantName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDriftAlertsRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      functionName: isSet(object.functionName)
+        ? globalThis.String(object.functionName)
+        : isSet(object.function_name)
+        ? globalThis.String(object.function_name)
+        : "",
+      variantName: isSet(object.variantName)
+        ? globalThis.String(object.variantName)
+        : isSet(object.variant_name)
+        ? globalThis.String(object.variant_name)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListDriftAlertsRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.functionName !== "") {
+      obj.functionName = message.functionName;
+    }
+    if (message.variantName !== "") {
+      obj.variantName = message.variantName;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDriftAlertsRequest>, I>>(base?: I): ListDriftAlertsRequest {
+    return ListDriftAlertsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDriftAlertsRequest>, I>>(object: I): ListDriftAlertsRequest {
+    const message = createBaseListDriftAlertsRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.functionName = object.functionName ?? "";
+    message.variantName = object.variantName ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListDriftAlertsResponse(): ListDriftAlertsResponse {
+  return { alerts: [] };
+}
+
+export const ListDriftAlertsResponse: MessageFns<ListDriftAlertsResponse> = {
+  encode(message: ListDriftAlertsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.alerts) {
+      DriftAlert.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDriftAlertsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDriftAlertsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alerts.push(DriftAlert.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDriftAlertsResponse {
+    return {
+      alerts: globalThis.Array.isArray(object?.alerts) ? object.alerts.map((e: any) => DriftAlert.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListDriftAlertsResponse): unknown {
+    const obj: any = {};
+    if (message.alerts?.length) {
+      obj.alerts = message.alerts.map((e) => DriftAlert.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDriftAlertsResponse>, I>>(base?: I): ListDriftAlertsResponse {
+    return ListDriftAlertsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDriftAlertsResponse>, I>>(object: I): ListDriftAlertsResponse {
+    const message = createBaseListDriftAlertsResponse();
+    message.alerts = object.alerts?.map((e) => DriftAlert.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * The evaluation store, for analysts (analytics scope). A key reads its own tenant; an operator
  * key with the admin scope may name another.
@@ -2882,6 +3290,29 @@ export const EvaluationServiceService = {
       Buffer.from(GetEvaluatorStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetEvaluatorStatsResponse => GetEvaluatorStatsResponse.decode(value),
   },
+  /** One inference with its evaluations and the feedback given on it. */
+  getInference: {
+    path: "/keel.evaluation.v1.EvaluationService/GetInference" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetInferenceRequest): Buffer => Buffer.from(GetInferenceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetInferenceRequest => GetInferenceRequest.decode(value),
+    responseSerialize: (value: GetInferenceResponse): Buffer =>
+      Buffer.from(GetInferenceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetInferenceResponse => GetInferenceResponse.decode(value),
+  },
+  /** Drift detected on the tenant's functions, newest first. */
+  listDriftAlerts: {
+    path: "/keel.evaluation.v1.EvaluationService/ListDriftAlerts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDriftAlertsRequest): Buffer =>
+      Buffer.from(ListDriftAlertsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDriftAlertsRequest => ListDriftAlertsRequest.decode(value),
+    responseSerialize: (value: ListDriftAlertsResponse): Buffer =>
+      Buffer.from(ListDriftAlertsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDriftAlertsResponse => ListDriftAlertsResponse.decode(value),
+  },
 } as const;
 
 export interface EvaluationServiceServer extends UntypedServiceImplementation {
@@ -2897,6 +3328,10 @@ export interface EvaluationServiceServer extends UntypedServiceImplementation {
   exportEvaluations: handleServerStreamingCall<ExportEvaluationsRequest, ExportEvaluationsResponse>;
   /** Per evaluator: runs, skips (sampling), errors and dead letters. */
   getEvaluatorStats: handleUnaryCall<GetEvaluatorStatsRequest, GetEvaluatorStatsResponse>;
+  /** One inference with its evaluations and the feedback given on it. */
+  getInference: handleUnaryCall<GetInferenceRequest, GetInferenceResponse>;
+  /** Drift detected on the tenant's functions, newest first. */
+  listDriftAlerts: handleUnaryCall<ListDriftAlertsRequest, ListDriftAlertsResponse>;
 }
 
 export interface EvaluationServiceClient extends Client {
@@ -2989,6 +3424,38 @@ export interface EvaluationServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetEvaluatorStatsResponse) => void,
+  ): ClientUnaryCall;
+  /** One inference with its evaluations and the feedback given on it. */
+  getInference(
+    request: GetInferenceRequest,
+    callback: (error: ServiceError | null, response: GetInferenceResponse) => void,
+  ): ClientUnaryCall;
+  getInference(
+    request: GetInferenceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetInferenceResponse) => void,
+  ): ClientUnaryCall;
+  getInference(
+    request: GetInferenceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetInferenceResponse) => void,
+  ): ClientUnaryCall;
+  /** Drift detected on the tenant's functions, newest first. */
+  listDriftAlerts(
+    request: ListDriftAlertsRequest,
+    callback: (error: ServiceError | null, response: ListDriftAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listDriftAlerts(
+    request: ListDriftAlertsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDriftAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listDriftAlerts(
+    request: ListDriftAlertsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDriftAlertsResponse) => void,
   ): ClientUnaryCall;
 }
 

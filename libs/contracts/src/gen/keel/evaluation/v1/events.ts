@@ -7,6 +7,8 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { Experiment } from "./datasets";
+import { DriftAlert } from "./drift";
 import { Evaluation } from "./evaluation";
 
 export const protobufPackage = "keel.evaluation.v1";
@@ -16,6 +18,21 @@ export const protobufFileName = "keel/evaluation/v1/events.proto";
 /** Published on `keel.evaluation.scored` when an evaluation is stored. */
 export interface EvaluationScored {
   evaluation: Evaluation | undefined;
+  occurredAt: Date | undefined;
+}
+
+/** Published on `keel.evaluation.drift` when a function's scores drop significantly. */
+export interface DriftDetected {
+  alert: DriftAlert | undefined;
+  occurredAt: Date | undefined;
+}
+
+/**
+ * Published on `keel.evaluation.experiment` when an experiment completes; the router keeps each
+ * variant's gate result to check promotions against.
+ */
+export interface ExperimentCompleted {
+  experiment: Experiment | undefined;
   occurredAt: Date | undefined;
 }
 
@@ -104,6 +121,188 @@ export const EvaluationScored: MessageFns<EvaluationScored> = {
     const message = createBaseEvaluationScored();
     message.evaluation = (object.evaluation !== undefined && object.evaluation !== null)
       ? Evaluation.fromPartial(object.evaluation)
+      : undefined;
+    message.occurredAt = object.occurredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseDriftDetected(): DriftDetected {
+  return { alert: undefined, occurredAt: undefined };
+}
+
+export const DriftDetected: MessageFns<DriftDetected> = {
+  encode(message: DriftDetected, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alert !== undefined) {
+      DriftAlert.encode(message.alert, writer.uint32(10).fork()).join();
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DriftDetected {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDriftDetected();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alert = DriftAlert.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DriftDetected {
+    return {
+      alert: isSet(object.alert) ? DriftAlert.fromJSON(object.alert) : undefined,
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DriftDetected): unknown {
+    const obj: any = {};
+    if (message.alert !== undefined) {
+      obj.alert = DriftAlert.toJSON(message.alert);
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DriftDetected>, I>>(base?: I): DriftDetected {
+    return DriftDetected.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DriftDetected>, I>>(object: I): DriftDetected {
+    const message = createBaseDriftDetected();
+    message.alert = (object.alert !== undefined && object.alert !== null)
+      ? DriftAlert.fromPartial(object.alert)
+      : undefined;
+    message.occurredAt = object.occurredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseExperimentCompleted(): ExperimentCompleted {
+  return { experiment: undefined, occurredAt: undefined };
+}
+
+export const ExperimentCompleted: MessageFns<ExperimentCompleted> = {
+  encode(message: ExperimentCompleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.experiment !== undefined) {
+      Experiment.encode(message.experiment, writer.uint32(10).fork()).join();
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExperimentCompleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExperimentCompleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.experiment = Experiment.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExperimentCompleted {
+    return {
+      experiment: isSet(object.experiment) ? Experiment.fromJSON(object.experiment) : undefined,
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ExperimentCompleted): unknown {
+    const obj: any = {};
+    if (message.experiment !== undefined) {
+      obj.experiment = Experiment.toJSON(message.experiment);
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExperimentCompleted>, I>>(base?: I): ExperimentCompleted {
+    return ExperimentCompleted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExperimentCompleted>, I>>(object: I): ExperimentCompleted {
+    const message = createBaseExperimentCompleted();
+    message.experiment = (object.experiment !== undefined && object.experiment !== null)
+      ? Experiment.fromPartial(object.experiment)
       : undefined;
     message.occurredAt = object.occurredAt ?? undefined;
     return message;

@@ -12,10 +12,11 @@ export const protobufPackage = "keel.feedback.v1";
 
 export const protobufFileName = "keel/feedback/v1/feedback.proto";
 
-/** What a user or system said of an inference. */
+/** What a user or system said of an inference, or of an episode (the inferences of one task). */
 export interface Feedback {
   feedbackId: string;
   tenantId: string;
+  /** Empty for feedback on an episode. */
   inferenceId: string;
   /** Thumbs up (true) or down (false). */
   thumbsUp?:
@@ -27,8 +28,27 @@ export interface Feedback {
     | undefined;
   /** The answer the caller wanted instead. */
   correction?: string | undefined;
-  comment?: string | undefined;
-  createdAt: Date | undefined;
+  comment?:
+    | string
+    | undefined;
+  /** An outcome the product measured (`resolved`: 1, `time_saved_s`: 42). */
+  metric?: Metric | undefined;
+  createdAt:
+    | Date
+    | undefined;
+  /** Empty for feedback on one inference. */
+  episodeId: string;
+  /** The function and variant of the inference (of the episode's latest inference). */
+  functionName: string;
+  variantName: string;
+  /** The caller's key for the submission: a repeat with the same key stores nothing new. */
+  idempotencyKey: string;
+}
+
+/** A named numeric outcome. */
+export interface Metric {
+  name: string;
+  value: number;
 }
 
 function createBaseFeedback(): Feedback {
@@ -40,7 +60,12 @@ function createBaseFeedback(): Feedback {
     rating: undefined,
     correction: undefined,
     comment: undefined,
+    metric: undefined,
     createdAt: undefined,
+    episodeId: "",
+    functionName: "",
+    variantName: "",
+    idempotencyKey: "",
   };
 }
 
@@ -67,8 +92,23 @@ export const Feedback: MessageFns<Feedback> = {
     if (message.comment !== undefined) {
       writer.uint32(58).string(message.comment);
     }
+    if (message.metric !== undefined) {
+      Metric.encode(message.metric, writer.uint32(74).fork()).join();
+    }
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(66).fork()).join();
+    }
+    if (message.episodeId !== "") {
+      writer.uint32(82).string(message.episodeId);
+    }
+    if (message.functionName !== "") {
+      writer.uint32(90).string(message.functionName);
+    }
+    if (message.variantName !== "") {
+      writer.uint32(98).string(message.variantName);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(106).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -142,12 +182,52 @@ export const Feedback: MessageFns<Feedback> = {
             message.comment = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.metric = Metric.decode(reader, reader.uint32());
+            continue;
+          }
           case 8: {
             if (tag !== 66) {
               break;
             }
 
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.episodeId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.functionName = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.variantName = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
             continue;
           }
         }
@@ -187,11 +267,32 @@ export const Feedback: MessageFns<Feedback> = {
       rating: isSet(object.rating) ? globalThis.Number(object.rating) : undefined,
       correction: isSet(object.correction) ? globalThis.String(object.correction) : undefined,
       comment: isSet(object.comment) ? globalThis.String(object.comment) : undefined,
+      metric: isSet(object.metric) ? Metric.fromJSON(object.metric) : undefined,
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      episodeId: isSet(object.episodeId)
+        ? globalThis.String(object.episodeId)
+        : isSet(object.episode_id)
+        ? globalThis.String(object.episode_id)
+        : "",
+      functionName: isSet(object.functionName)
+        ? globalThis.String(object.functionName)
+        : isSet(object.function_name)
+        ? globalThis.String(object.function_name)
+        : "",
+      variantName: isSet(object.variantName)
+        ? globalThis.String(object.variantName)
+        : isSet(object.variant_name)
+        ? globalThis.String(object.variant_name)
+        : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
     };
   },
 
@@ -218,8 +319,23 @@ export const Feedback: MessageFns<Feedback> = {
     if (message.comment !== undefined) {
       obj.comment = message.comment;
     }
+    if (message.metric !== undefined) {
+      obj.metric = Metric.toJSON(message.metric);
+    }
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.episodeId !== "") {
+      obj.episodeId = message.episodeId;
+    }
+    if (message.functionName !== "") {
+      obj.functionName = message.functionName;
+    }
+    if (message.variantName !== "") {
+      obj.variantName = message.variantName;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
     }
     return obj;
   },
@@ -236,10 +352,106 @@ export const Feedback: MessageFns<Feedback> = {
     message.rating = object.rating ?? undefined;
     message.correction = object.correction ?? undefined;
     message.comment = object.comment ?? undefined;
+    message.metric = (object.metric !== undefined && object.metric !== null)
+      ? Metric.fromPartial(object.metric)
+      : undefined;
     message.createdAt = object.createdAt ?? undefined;
+    message.episodeId = object.episodeId ?? "";
+    message.functionName = object.functionName ?? "";
+    message.variantName = object.variantName ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
     return message;
   },
 };
+
+function createBaseMetric(): Metric {
+  return { name: "", value: 0 };
+}
+
+export const Metric: MessageFns<Metric> = {
+  encode(message: Metric, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Metric {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetric();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Metric {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: Metric): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Metric>, I>>(base?: I): Metric {
+    return Metric.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Metric>, I>>(object: I): Metric {
+    const message = createBaseMetric();
+    message.name = object.name ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 

@@ -19,6 +19,7 @@ import {
   inferenceStatusFromJSON,
   inferenceStatusToJSON,
   Reference,
+  RetrievedContext,
 } from "./inference";
 
 export const protobufPackage = "keel.inference.v1";
@@ -84,7 +85,15 @@ export interface InferenceCompleted {
     | GuardrailReport
     | undefined;
   /** The request's reference, for evaluators; empty when `payload` is set (it is stored there). */
-  reference: Reference | undefined;
+  reference:
+    | Reference
+    | undefined;
+  /** The context retrieved for the function's collection; unset when it uses none. */
+  retrieval:
+    | RetrievedContext
+    | undefined;
+  /** The budget whose DOWNGRADE action ran `variant_name` instead of the routed variant. */
+  downgradedByBudget: string;
 }
 
 export interface InferenceCompleted_TagsEntry {
@@ -136,7 +145,11 @@ export interface PayloadReference {
 export interface InferencePayload {
   inputMessages: ChatMessage[];
   outputText: string;
-  reference: Reference | undefined;
+  reference:
+    | Reference
+    | undefined;
+  /** The rendered retrieved context (RetrievedContext.rendered_context). */
+  renderedContext: string;
 }
 
 function createBaseInferenceCompleted(): InferenceCompleted {
@@ -168,6 +181,8 @@ function createBaseInferenceCompleted(): InferenceCompleted {
     fallbackAnswer: false,
     guardrails: undefined,
     reference: undefined,
+    retrieval: undefined,
+    downgradedByBudget: "",
   };
 }
 
@@ -262,6 +277,12 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     }
     if (message.reference !== undefined) {
       Reference.encode(message.reference, writer.uint32(218).fork()).join();
+    }
+    if (message.retrieval !== undefined) {
+      RetrievedContext.encode(message.retrieval, writer.uint32(226).fork()).join();
+    }
+    if (message.downgradedByBudget !== "") {
+      writer.uint32(234).string(message.downgradedByBudget);
     }
     return writer;
   },
@@ -498,6 +519,22 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
             message.reference = Reference.decode(reader, reader.uint32());
             continue;
           }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.retrieval = RetrievedContext.decode(reader, reader.uint32());
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.downgradedByBudget = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -622,6 +659,12 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
         : false,
       guardrails: isSet(object.guardrails) ? GuardrailReport.fromJSON(object.guardrails) : undefined,
       reference: isSet(object.reference) ? Reference.fromJSON(object.reference) : undefined,
+      retrieval: isSet(object.retrieval) ? RetrievedContext.fromJSON(object.retrieval) : undefined,
+      downgradedByBudget: isSet(object.downgradedByBudget)
+        ? globalThis.String(object.downgradedByBudget)
+        : isSet(object.downgraded_by_budget)
+        ? globalThis.String(object.downgraded_by_budget)
+        : "",
     };
   },
 
@@ -714,6 +757,12 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     if (message.reference !== undefined) {
       obj.reference = Reference.toJSON(message.reference);
     }
+    if (message.retrieval !== undefined) {
+      obj.retrieval = RetrievedContext.toJSON(message.retrieval);
+    }
+    if (message.downgradedByBudget !== "") {
+      obj.downgradedByBudget = message.downgradedByBudget;
+    }
     return obj;
   },
 
@@ -775,6 +824,10 @@ export const InferenceCompleted: MessageFns<InferenceCompleted> = {
     message.reference = (object.reference !== undefined && object.reference !== null)
       ? Reference.fromPartial(object.reference)
       : undefined;
+    message.retrieval = (object.retrieval !== undefined && object.retrieval !== null)
+      ? RetrievedContext.fromPartial(object.retrieval)
+      : undefined;
+    message.downgradedByBudget = object.downgradedByBudget ?? "";
     return message;
   },
 };
@@ -1462,7 +1515,7 @@ export const PayloadReference: MessageFns<PayloadReference> = {
 };
 
 function createBaseInferencePayload(): InferencePayload {
-  return { inputMessages: [], outputText: "", reference: undefined };
+  return { inputMessages: [], outputText: "", reference: undefined, renderedContext: "" };
 }
 
 export const InferencePayload: MessageFns<InferencePayload> = {
@@ -1475,6 +1528,9 @@ export const InferencePayload: MessageFns<InferencePayload> = {
     }
     if (message.reference !== undefined) {
       Reference.encode(message.reference, writer.uint32(26).fork()).join();
+    }
+    if (message.renderedContext !== "") {
+      writer.uint32(34).string(message.renderedContext);
     }
     return writer;
   },
@@ -1516,6 +1572,14 @@ export const InferencePayload: MessageFns<InferencePayload> = {
             message.reference = Reference.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.renderedContext = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1541,6 +1605,11 @@ export const InferencePayload: MessageFns<InferencePayload> = {
         ? globalThis.String(object.output_text)
         : "",
       reference: isSet(object.reference) ? Reference.fromJSON(object.reference) : undefined,
+      renderedContext: isSet(object.renderedContext)
+        ? globalThis.String(object.renderedContext)
+        : isSet(object.rendered_context)
+        ? globalThis.String(object.rendered_context)
+        : "",
     };
   },
 
@@ -1555,6 +1624,9 @@ export const InferencePayload: MessageFns<InferencePayload> = {
     if (message.reference !== undefined) {
       obj.reference = Reference.toJSON(message.reference);
     }
+    if (message.renderedContext !== "") {
+      obj.renderedContext = message.renderedContext;
+    }
     return obj;
   },
 
@@ -1568,6 +1640,7 @@ export const InferencePayload: MessageFns<InferencePayload> = {
     message.reference = (object.reference !== undefined && object.reference !== null)
       ? Reference.fromPartial(object.reference)
       : undefined;
+    message.renderedContext = object.renderedContext ?? "";
     return message;
   },
 };

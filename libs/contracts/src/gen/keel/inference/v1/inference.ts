@@ -191,12 +191,30 @@ export interface Attempt {
   skipped: boolean;
 }
 
-/** An answer served from the exact cache: `usage` is the original inference's, the cost 0. */
+/** An answer served from a cache: `usage` is the original inference's, the cost 0. */
 export interface CacheHit {
   /** The inference whose answer was stored. */
   sourceInferenceId: string;
   /** What the original inference cost, and so what this hit saved. */
   savedNanoUsd: bigint;
+  /** True for the semantic cache (a request close in meaning), false for the exact cache. */
+  semantic: boolean;
+  /** For a semantic hit: the cosine similarity of the request to the stored one. */
+  similarity: number;
+}
+
+/** The passages retrieval put before the request's messages. */
+export interface RetrievedContext {
+  collection: string;
+  /** The chunks rendered, in their order in the context (passage 1 first). */
+  chunkIds: string[];
+  /** Chunks retrieved before the token budget, and their tokens. */
+  chunksRetrieved: number;
+  retrievedTokens: bigint;
+  /** Tokens of the rendered context after the budget dropped or trimmed passages. */
+  contextTokens: bigint;
+  /** The rendered system message; empty when the event's text is in its payload. */
+  renderedContext: string;
 }
 
 /** What a good answer to a request looks like, for the function's evaluators. */
@@ -478,7 +496,7 @@ export const Attempt: MessageFns<Attempt> = {
 };
 
 function createBaseCacheHit(): CacheHit {
-  return { sourceInferenceId: "", savedNanoUsd: 0n };
+  return { sourceInferenceId: "", savedNanoUsd: 0n, semantic: false, similarity: 0 };
 }
 
 export const CacheHit: MessageFns<CacheHit> = {
@@ -491,6 +509,12 @@ export const CacheHit: MessageFns<CacheHit> = {
         throw new globalThis.Error("value provided for field message.savedNanoUsd of type int64 too large");
       }
       writer.uint32(16).int64(message.savedNanoUsd);
+    }
+    if (message.semantic !== false) {
+      writer.uint32(24).bool(message.semantic);
+    }
+    if (message.similarity !== 0) {
+      writer.uint32(33).double(message.similarity);
     }
     return writer;
   },
@@ -524,6 +548,22 @@ export const CacheHit: MessageFns<CacheHit> = {
             message.savedNanoUsd = reader.int64() as bigint;
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.semantic = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.similarity = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -548,6 +588,8 @@ export const CacheHit: MessageFns<CacheHit> = {
         : isSet(object.saved_nano_usd)
         ? BigInt(object.saved_nano_usd)
         : 0n,
+      semantic: isSet(object.semantic) ? globalThis.Boolean(object.semantic) : false,
+      similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
     };
   },
 
@@ -558,6 +600,12 @@ export const CacheHit: MessageFns<CacheHit> = {
     }
     if (message.savedNanoUsd !== 0n) {
       obj.savedNanoUsd = message.savedNanoUsd.toString();
+    }
+    if (message.semantic !== false) {
+      obj.semantic = message.semantic;
+    }
+    if (message.similarity !== 0) {
+      obj.similarity = floatToJson(message.similarity);
     }
     return obj;
   },
@@ -571,6 +619,194 @@ export const CacheHit: MessageFns<CacheHit> = {
     message.savedNanoUsd = (object.savedNanoUsd !== undefined && object.savedNanoUsd !== null)
       ? BigInt(object.savedNanoUsd)
       : 0n;
+    message.semantic = object.semantic ?? false;
+    message.similarity = object.similarity ?? 0;
+    return message;
+  },
+};
+
+function createBaseRetrievedContext(): RetrievedContext {
+  return {
+    collection: "",
+    chunkIds: [],
+    chunksRetrieved: 0,
+    retrievedTokens: 0n,
+    contextTokens: 0n,
+    renderedContext: "",
+  };
+}
+
+export const RetrievedContext: MessageFns<RetrievedContext> = {
+  encode(message: RetrievedContext, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.collection !== "") {
+      writer.uint32(10).string(message.collection);
+    }
+    for (const v of message.chunkIds) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.chunksRetrieved !== 0) {
+      writer.uint32(24).int32(message.chunksRetrieved);
+    }
+    if (message.retrievedTokens !== 0n) {
+      if (BigInt.asIntN(64, message.retrievedTokens) !== message.retrievedTokens) {
+        throw new globalThis.Error("value provided for field message.retrievedTokens of type int64 too large");
+      }
+      writer.uint32(32).int64(message.retrievedTokens);
+    }
+    if (message.contextTokens !== 0n) {
+      if (BigInt.asIntN(64, message.contextTokens) !== message.contextTokens) {
+        throw new globalThis.Error("value provided for field message.contextTokens of type int64 too large");
+      }
+      writer.uint32(40).int64(message.contextTokens);
+    }
+    if (message.renderedContext !== "") {
+      writer.uint32(50).string(message.renderedContext);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetrievedContext {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetrievedContext();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.collection = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.chunkIds.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.chunksRetrieved = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.retrievedTokens = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.contextTokens = reader.int64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.renderedContext = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetrievedContext {
+    return {
+      collection: isSet(object.collection) ? globalThis.String(object.collection) : "",
+      chunkIds: globalThis.Array.isArray(object?.chunkIds)
+        ? object.chunkIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.chunk_ids)
+        ? object.chunk_ids.map((e: any) => globalThis.String(e))
+        : [],
+      chunksRetrieved: isSet(object.chunksRetrieved)
+        ? globalThis.Number(object.chunksRetrieved)
+        : isSet(object.chunks_retrieved)
+        ? globalThis.Number(object.chunks_retrieved)
+        : 0,
+      retrievedTokens: isSet(object.retrievedTokens)
+        ? BigInt(object.retrievedTokens)
+        : isSet(object.retrieved_tokens)
+        ? BigInt(object.retrieved_tokens)
+        : 0n,
+      contextTokens: isSet(object.contextTokens)
+        ? BigInt(object.contextTokens)
+        : isSet(object.context_tokens)
+        ? BigInt(object.context_tokens)
+        : 0n,
+      renderedContext: isSet(object.renderedContext)
+        ? globalThis.String(object.renderedContext)
+        : isSet(object.rendered_context)
+        ? globalThis.String(object.rendered_context)
+        : "",
+    };
+  },
+
+  toJSON(message: RetrievedContext): unknown {
+    const obj: any = {};
+    if (message.collection !== "") {
+      obj.collection = message.collection;
+    }
+    if (message.chunkIds?.length) {
+      obj.chunkIds = message.chunkIds;
+    }
+    if (message.chunksRetrieved !== 0) {
+      obj.chunksRetrieved = Math.round(message.chunksRetrieved);
+    }
+    if (message.retrievedTokens !== 0n) {
+      obj.retrievedTokens = message.retrievedTokens.toString();
+    }
+    if (message.contextTokens !== 0n) {
+      obj.contextTokens = message.contextTokens.toString();
+    }
+    if (message.renderedContext !== "") {
+      obj.renderedContext = message.renderedContext;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetrievedContext>, I>>(base?: I): RetrievedContext {
+    return RetrievedContext.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetrievedContext>, I>>(object: I): RetrievedContext {
+    const message = createBaseRetrievedContext();
+    message.collection = object.collection ?? "";
+    message.chunkIds = object.chunkIds?.map((e) => e) || [];
+    message.chunksRetrieved = object.chunksRetrieved ?? 0;
+    message.retrievedTokens = (object.retrievedTokens !== undefined && object.retrievedTokens !== null)
+      ? BigInt(object.retrievedTokens)
+      : 0n;
+    message.contextTokens = (object.contextTokens !== undefined && object.contextTokens !== null)
+      ? BigInt(object.contextTokens)
+      : 0n;
+    message.renderedContext = object.renderedContext ?? "";
     return message;
   },
 };
@@ -659,6 +895,10 @@ export const Reference: MessageFns<Reference> = {
     return message;
   },
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 

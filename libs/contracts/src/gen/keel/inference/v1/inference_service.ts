@@ -73,7 +73,11 @@ export interface CompleteRequest {
   /** Neither answer from the function's cache nor store this answer in it. */
   bypassCache: boolean;
   /** A reference answer or context, stored with the inference for its evaluators. */
-  reference: Reference | undefined;
+  reference:
+    | Reference
+    | undefined;
+  /** Runs this variant of the function instead of the routed one (experiments, debugging). */
+  variantName: string;
 }
 
 export interface CompleteRequest_TagsEntry {
@@ -121,6 +125,7 @@ export interface StreamRequest {
   toolChoice: string;
   bypassCache: boolean;
   reference: Reference | undefined;
+  variantName: string;
 }
 
 export interface StreamRequest_TagsEntry {
@@ -179,6 +184,7 @@ function createBaseCompleteRequest(): CompleteRequest {
     toolChoice: "",
     bypassCache: false,
     reference: undefined,
+    variantName: "",
   };
 }
 
@@ -228,6 +234,9 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     }
     if (message.reference !== undefined) {
       Reference.encode(message.reference, writer.uint32(122).fork()).join();
+    }
+    if (message.variantName !== "") {
+      writer.uint32(130).string(message.variantName);
     }
     return writer;
   },
@@ -368,6 +377,14 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
             message.reference = Reference.decode(reader, reader.uint32());
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.variantName = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -448,6 +465,11 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
         ? globalThis.Boolean(object.bypass_cache)
         : false,
       reference: isSet(object.reference) ? Reference.fromJSON(object.reference) : undefined,
+      variantName: isSet(object.variantName)
+        ? globalThis.String(object.variantName)
+        : isSet(object.variant_name)
+        ? globalThis.String(object.variant_name)
+        : "",
     };
   },
 
@@ -504,6 +526,9 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     if (message.reference !== undefined) {
       obj.reference = Reference.toJSON(message.reference);
     }
+    if (message.variantName !== "") {
+      obj.variantName = message.variantName;
+    }
     return obj;
   },
 
@@ -537,6 +562,7 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     message.reference = (object.reference !== undefined && object.reference !== null)
       ? Reference.fromPartial(object.reference)
       : undefined;
+    message.variantName = object.variantName ?? "";
     return message;
   },
 };
@@ -961,6 +987,7 @@ function createBaseStreamRequest(): StreamRequest {
     toolChoice: "",
     bypassCache: false,
     reference: undefined,
+    variantName: "",
   };
 }
 
@@ -1010,6 +1037,9 @@ export const StreamRequest: MessageFns<StreamRequest> = {
     }
     if (message.reference !== undefined) {
       Reference.encode(message.reference, writer.uint32(122).fork()).join();
+    }
+    if (message.variantName !== "") {
+      writer.uint32(130).string(message.variantName);
     }
     return writer;
   },
@@ -1150,6 +1180,14 @@ export const StreamRequest: MessageFns<StreamRequest> = {
             message.reference = Reference.decode(reader, reader.uint32());
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.variantName = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1230,6 +1268,11 @@ export const StreamRequest: MessageFns<StreamRequest> = {
         ? globalThis.Boolean(object.bypass_cache)
         : false,
       reference: isSet(object.reference) ? Reference.fromJSON(object.reference) : undefined,
+      variantName: isSet(object.variantName)
+        ? globalThis.String(object.variantName)
+        : isSet(object.variant_name)
+        ? globalThis.String(object.variant_name)
+        : "",
     };
   },
 
@@ -1286,6 +1329,9 @@ export const StreamRequest: MessageFns<StreamRequest> = {
     if (message.reference !== undefined) {
       obj.reference = Reference.toJSON(message.reference);
     }
+    if (message.variantName !== "") {
+      obj.variantName = message.variantName;
+    }
     return obj;
   },
 
@@ -1319,6 +1365,7 @@ export const StreamRequest: MessageFns<StreamRequest> = {
     message.reference = (object.reference !== undefined && object.reference !== null)
       ? Reference.fromPartial(object.reference)
       : undefined;
+    message.variantName = object.variantName ?? "";
     return message;
   },
 };

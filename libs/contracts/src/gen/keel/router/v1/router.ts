@@ -160,6 +160,89 @@ export function modelTierToJSON(object: ModelTier): string {
   }
 }
 
+/** The period a budget counts spend over, in UTC. */
+export enum BudgetPeriod {
+  BUDGET_PERIOD_UNSPECIFIED = 0,
+  BUDGET_PERIOD_DAY = 1,
+  BUDGET_PERIOD_MONTH = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function budgetPeriodFromJSON(object: any): BudgetPeriod {
+  switch (object) {
+    case 0:
+    case "BUDGET_PERIOD_UNSPECIFIED":
+      return BudgetPeriod.BUDGET_PERIOD_UNSPECIFIED;
+    case 1:
+    case "BUDGET_PERIOD_DAY":
+      return BudgetPeriod.BUDGET_PERIOD_DAY;
+    case 2:
+    case "BUDGET_PERIOD_MONTH":
+      return BudgetPeriod.BUDGET_PERIOD_MONTH;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return BudgetPeriod.UNRECOGNIZED;
+  }
+}
+
+export function budgetPeriodToJSON(object: BudgetPeriod): string {
+  switch (object) {
+    case BudgetPeriod.BUDGET_PERIOD_UNSPECIFIED:
+      return "BUDGET_PERIOD_UNSPECIFIED";
+    case BudgetPeriod.BUDGET_PERIOD_DAY:
+      return "BUDGET_PERIOD_DAY";
+    case BudgetPeriod.BUDGET_PERIOD_MONTH:
+      return "BUDGET_PERIOD_MONTH";
+    case BudgetPeriod.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** What inference does with a request that the budget cannot cover. */
+export enum BudgetAction {
+  /** BUDGET_ACTION_UNSPECIFIED - Only alerts: the budget never stops a request. */
+  BUDGET_ACTION_UNSPECIFIED = 0,
+  /** BUDGET_ACTION_REFUSE - Refuse with RESOURCE_EXHAUSTED naming the budget. */
+  BUDGET_ACTION_REFUSE = 1,
+  /** BUDGET_ACTION_DOWNGRADE - Run `downgrade_variant` instead when its cost fits; refuse when it does not either. */
+  BUDGET_ACTION_DOWNGRADE = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function budgetActionFromJSON(object: any): BudgetAction {
+  switch (object) {
+    case 0:
+    case "BUDGET_ACTION_UNSPECIFIED":
+      return BudgetAction.BUDGET_ACTION_UNSPECIFIED;
+    case 1:
+    case "BUDGET_ACTION_REFUSE":
+      return BudgetAction.BUDGET_ACTION_REFUSE;
+    case 2:
+    case "BUDGET_ACTION_DOWNGRADE":
+      return BudgetAction.BUDGET_ACTION_DOWNGRADE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return BudgetAction.UNRECOGNIZED;
+  }
+}
+
+export function budgetActionToJSON(object: BudgetAction): string {
+  switch (object) {
+    case BudgetAction.BUDGET_ACTION_UNSPECIFIED:
+      return "BUDGET_ACTION_UNSPECIFIED";
+    case BudgetAction.BUDGET_ACTION_REFUSE:
+      return "BUDGET_ACTION_REFUSE";
+    case BudgetAction.BUDGET_ACTION_DOWNGRADE:
+      return "BUDGET_ACTION_DOWNGRADE";
+    case BudgetAction.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** The kinds of personal data Keel detects. */
 export enum PiiType {
   PII_TYPE_UNSPECIFIED = 0,
@@ -394,11 +477,21 @@ export interface Provider_DefaultHeadersEntry {
   value: string;
 }
 
-/** Prices in nano-USD per million tokens. */
+/**
+ * Prices in nano-USD per million tokens. A model without a price is unpriced: its calls are
+ * recorded in the ledger as unpriced, never as free; a price of all zeros is free.
+ */
 export interface ModelPrice {
   inputNanoUsdPerMtok: bigint;
   outputNanoUsdPerMtok: bigint;
+  /** Input tokens read from the provider's prompt cache. */
   cachedInputNanoUsdPerMtok: bigint;
+  /** Input tokens written to the provider's prompt cache; unset: the input price. */
+  cacheWriteNanoUsdPerMtok?:
+    | bigint
+    | undefined;
+  /** Output tokens spent on reasoning; unset: the output price. */
+  reasoningNanoUsdPerMtok?: bigint | undefined;
 }
 
 /** A model Keel can call. */
@@ -430,6 +523,11 @@ export interface ModelCatalog {
   models: Model[];
   /** The model a new tenant's default function uses. */
   defaultModel: string;
+  /**
+   * When this version takes effect: a request started at or after it is routed and priced by
+   * this version, until a later version takes effect. Unset: as soon as it is published.
+   */
+  effectiveAt: Date | undefined;
 }
 
 /** A variant always runs the same chain: the first model, then each fallback in order. */
@@ -474,7 +572,51 @@ export interface FunctionMessage {
   /** The evaluators run on this function's answers. */
   evaluators: EvaluatorConfig[];
   /** What the latency and cost evaluators hold this function's answers to. */
-  serviceLevel: ServiceLevel | undefined;
+  serviceLevel:
+    | ServiceLevel
+    | undefined;
+  /** Unset: the function uses no retrieved context. */
+  retrieval:
+    | RetrievalConfig
+    | undefined;
+  /** Unset: no semantic cache. */
+  semanticCache: SemanticCachePolicy | undefined;
+}
+
+/**
+ * Context retrieved from a collection of the tenant and put before the request's messages, as a
+ * system message with the numbered passages.
+ */
+export interface RetrievalConfig {
+  collection: string;
+  /** Passages retrieved before the token budget is applied; 0 means 5. */
+  topK: number;
+  /**
+   * The most tokens the rendered passages may take (the least relevant are dropped, the last
+   * kept may be trimmed); 0 means 1,024.
+   */
+  maxContextTokens: bigint;
+  /** Only chunks whose metadata has every one of these pairs. */
+  filter: { [key: string]: string };
+}
+
+export interface RetrievalConfig_FilterEntry {
+  key: string;
+  value: string;
+}
+
+/**
+ * Answers reused for a request whose meaning is close enough to an earlier one of the same
+ * tenant and function. Opt-in; never across tenants.
+ */
+export interface SemanticCachePolicy {
+  /**
+   * The cosine similarity of the request's embedding to a stored one at or above which the
+   * stored answer is served; 0 means the default (see the README for how it was chosen).
+   */
+  minSimilarity: number;
+  /** How long an answer is served; at least 1 s, at most 1 day. */
+  ttl: Duration | undefined;
 }
 
 /** One evaluator a function runs on its answers, on a share of them. */
@@ -512,6 +654,28 @@ export interface TenantPolicy {
   defaultFunctionName: string;
   functions: FunctionMessage[];
   settings: TenantSettings | undefined;
+  budgets: Budget[];
+}
+
+/** A spend limit on a tenant, or on one of its functions, per day or month. */
+export interface Budget {
+  tenantId: string;
+  /** Unique within the tenant. */
+  budgetName: string;
+  /** Empty: every function of the tenant. */
+  functionName: string;
+  period: BudgetPeriod;
+  limitNanoUsd: bigint;
+  /**
+   * Percentages of the limit at which `keel.billing.budget` is published once per period;
+   * empty means 50, 80 and 100.
+   */
+  alertPercents: number[];
+  /** UNSPECIFIED: a soft limit (alerts only). */
+  action: BudgetAction;
+  /** The cheaper variant of `function_name` a DOWNGRADE budget runs instead. */
+  downgradeVariant: string;
+  updatedAt: Date | undefined;
 }
 
 /** Checks applied to every request of a function. Each part is optional; an unset part is off. */
@@ -606,6 +770,21 @@ export interface RouteDecision {
   explanation: string;
   /** The variant's max_tokens for a request that sets none (0: the service default). */
   defaultMaxTokens: number;
+}
+
+/**
+ * The outcome of a function's variant in its latest experiment, as the router keeps it to gate
+ * promotions.
+ */
+export interface VariantGateResult {
+  tenantId: string;
+  functionName: string;
+  variantName: string;
+  experimentId: string;
+  passed: boolean;
+  /** Why the gate failed, one reason per line item; empty when it passed. */
+  failures: string[];
+  completedAt: Date | undefined;
 }
 
 function createBaseTenant(): Tenant {
@@ -1226,7 +1405,13 @@ export const Provider_DefaultHeadersEntry: MessageFns<Provider_DefaultHeadersEnt
 };
 
 function createBaseModelPrice(): ModelPrice {
-  return { inputNanoUsdPerMtok: 0n, outputNanoUsdPerMtok: 0n, cachedInputNanoUsdPerMtok: 0n };
+  return {
+    inputNanoUsdPerMtok: 0n,
+    outputNanoUsdPerMtok: 0n,
+    cachedInputNanoUsdPerMtok: 0n,
+    cacheWriteNanoUsdPerMtok: undefined,
+    reasoningNanoUsdPerMtok: undefined,
+  };
 }
 
 export const ModelPrice: MessageFns<ModelPrice> = {
@@ -1250,6 +1435,18 @@ export const ModelPrice: MessageFns<ModelPrice> = {
         );
       }
       writer.uint32(24).int64(message.cachedInputNanoUsdPerMtok);
+    }
+    if (message.cacheWriteNanoUsdPerMtok !== undefined) {
+      if (BigInt.asIntN(64, message.cacheWriteNanoUsdPerMtok) !== message.cacheWriteNanoUsdPerMtok) {
+        throw new globalThis.Error("value provided for field message.cacheWriteNanoUsdPerMtok of type int64 too large");
+      }
+      writer.uint32(32).int64(message.cacheWriteNanoUsdPerMtok);
+    }
+    if (message.reasoningNanoUsdPerMtok !== undefined) {
+      if (BigInt.asIntN(64, message.reasoningNanoUsdPerMtok) !== message.reasoningNanoUsdPerMtok) {
+        throw new globalThis.Error("value provided for field message.reasoningNanoUsdPerMtok of type int64 too large");
+      }
+      writer.uint32(40).int64(message.reasoningNanoUsdPerMtok);
     }
     return writer;
   },
@@ -1291,6 +1488,22 @@ export const ModelPrice: MessageFns<ModelPrice> = {
             message.cachedInputNanoUsdPerMtok = reader.int64() as bigint;
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.cacheWriteNanoUsdPerMtok = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.reasoningNanoUsdPerMtok = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1320,6 +1533,16 @@ export const ModelPrice: MessageFns<ModelPrice> = {
         : isSet(object.cached_input_nano_usd_per_mtok)
         ? BigInt(object.cached_input_nano_usd_per_mtok)
         : 0n,
+      cacheWriteNanoUsdPerMtok: isSet(object.cacheWriteNanoUsdPerMtok)
+        ? BigInt(object.cacheWriteNanoUsdPerMtok)
+        : isSet(object.cache_write_nano_usd_per_mtok)
+        ? BigInt(object.cache_write_nano_usd_per_mtok)
+        : undefined,
+      reasoningNanoUsdPerMtok: isSet(object.reasoningNanoUsdPerMtok)
+        ? BigInt(object.reasoningNanoUsdPerMtok)
+        : isSet(object.reasoning_nano_usd_per_mtok)
+        ? BigInt(object.reasoning_nano_usd_per_mtok)
+        : undefined,
     };
   },
 
@@ -1333,6 +1556,12 @@ export const ModelPrice: MessageFns<ModelPrice> = {
     }
     if (message.cachedInputNanoUsdPerMtok !== 0n) {
       obj.cachedInputNanoUsdPerMtok = message.cachedInputNanoUsdPerMtok.toString();
+    }
+    if (message.cacheWriteNanoUsdPerMtok !== undefined) {
+      obj.cacheWriteNanoUsdPerMtok = message.cacheWriteNanoUsdPerMtok.toString();
+    }
+    if (message.reasoningNanoUsdPerMtok !== undefined) {
+      obj.reasoningNanoUsdPerMtok = message.reasoningNanoUsdPerMtok.toString();
     }
     return obj;
   },
@@ -1352,6 +1581,14 @@ export const ModelPrice: MessageFns<ModelPrice> = {
       (object.cachedInputNanoUsdPerMtok !== undefined && object.cachedInputNanoUsdPerMtok !== null)
         ? BigInt(object.cachedInputNanoUsdPerMtok)
         : 0n;
+    message.cacheWriteNanoUsdPerMtok =
+      (object.cacheWriteNanoUsdPerMtok !== undefined && object.cacheWriteNanoUsdPerMtok !== null)
+        ? BigInt(object.cacheWriteNanoUsdPerMtok)
+        : undefined;
+    message.reasoningNanoUsdPerMtok =
+      (object.reasoningNanoUsdPerMtok !== undefined && object.reasoningNanoUsdPerMtok !== null)
+        ? BigInt(object.reasoningNanoUsdPerMtok)
+        : undefined;
     return message;
   },
 };
@@ -1590,7 +1827,7 @@ export const Model: MessageFns<Model> = {
 };
 
 function createBaseModelCatalog(): ModelCatalog {
-  return { version: 0n, models: [], defaultModel: "" };
+  return { version: 0n, models: [], defaultModel: "", effectiveAt: undefined };
 }
 
 export const ModelCatalog: MessageFns<ModelCatalog> = {
@@ -1606,6 +1843,9 @@ export const ModelCatalog: MessageFns<ModelCatalog> = {
     }
     if (message.defaultModel !== "") {
       writer.uint32(26).string(message.defaultModel);
+    }
+    if (message.effectiveAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.effectiveAt), writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1647,6 +1887,14 @@ export const ModelCatalog: MessageFns<ModelCatalog> = {
             message.defaultModel = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.effectiveAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1668,6 +1916,11 @@ export const ModelCatalog: MessageFns<ModelCatalog> = {
         : isSet(object.default_model)
         ? globalThis.String(object.default_model)
         : "",
+      effectiveAt: isSet(object.effectiveAt)
+        ? fromJsonTimestamp(object.effectiveAt)
+        : isSet(object.effective_at)
+        ? fromJsonTimestamp(object.effective_at)
+        : undefined,
     };
   },
 
@@ -1682,6 +1935,9 @@ export const ModelCatalog: MessageFns<ModelCatalog> = {
     if (message.defaultModel !== "") {
       obj.defaultModel = message.defaultModel;
     }
+    if (message.effectiveAt !== undefined) {
+      obj.effectiveAt = message.effectiveAt.toISOString();
+    }
     return obj;
   },
 
@@ -1693,6 +1949,7 @@ export const ModelCatalog: MessageFns<ModelCatalog> = {
     message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
     message.models = object.models?.map((e) => Model.fromPartial(e)) || [];
     message.defaultModel = object.defaultModel ?? "";
+    message.effectiveAt = object.effectiveAt ?? undefined;
     return message;
   },
 };
@@ -1964,6 +2221,8 @@ function createBaseFunctionMessage(): FunctionMessage {
     cache: undefined,
     evaluators: [],
     serviceLevel: undefined,
+    retrieval: undefined,
+    semanticCache: undefined,
   };
 }
 
@@ -1998,6 +2257,12 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
     }
     if (message.serviceLevel !== undefined) {
       ServiceLevel.encode(message.serviceLevel, writer.uint32(82).fork()).join();
+    }
+    if (message.retrieval !== undefined) {
+      RetrievalConfig.encode(message.retrieval, writer.uint32(90).fork()).join();
+    }
+    if (message.semanticCache !== undefined) {
+      SemanticCachePolicy.encode(message.semanticCache, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -2095,6 +2360,22 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
             message.serviceLevel = ServiceLevel.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.retrieval = RetrievalConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.semanticCache = SemanticCachePolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2141,6 +2422,12 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
         : isSet(object.service_level)
         ? ServiceLevel.fromJSON(object.service_level)
         : undefined,
+      retrieval: isSet(object.retrieval) ? RetrievalConfig.fromJSON(object.retrieval) : undefined,
+      semanticCache: isSet(object.semanticCache)
+        ? SemanticCachePolicy.fromJSON(object.semanticCache)
+        : isSet(object.semantic_cache)
+        ? SemanticCachePolicy.fromJSON(object.semantic_cache)
+        : undefined,
     };
   },
 
@@ -2176,6 +2463,12 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
     if (message.serviceLevel !== undefined) {
       obj.serviceLevel = ServiceLevel.toJSON(message.serviceLevel);
     }
+    if (message.retrieval !== undefined) {
+      obj.retrieval = RetrievalConfig.toJSON(message.retrieval);
+    }
+    if (message.semanticCache !== undefined) {
+      obj.semanticCache = SemanticCachePolicy.toJSON(message.semanticCache);
+    }
     return obj;
   },
 
@@ -2204,6 +2497,346 @@ export const FunctionMessage: MessageFns<FunctionMessage> = {
     message.serviceLevel = (object.serviceLevel !== undefined && object.serviceLevel !== null)
       ? ServiceLevel.fromPartial(object.serviceLevel)
       : undefined;
+    message.retrieval = (object.retrieval !== undefined && object.retrieval !== null)
+      ? RetrievalConfig.fromPartial(object.retrieval)
+      : undefined;
+    message.semanticCache = (object.semanticCache !== undefined && object.semanticCache !== null)
+      ? SemanticCachePolicy.fromPartial(object.semanticCache)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRetrievalConfig(): RetrievalConfig {
+  return { collection: "", topK: 0, maxContextTokens: 0n, filter: {} };
+}
+
+export const RetrievalConfig: MessageFns<RetrievalConfig> = {
+  encode(message: RetrievalConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.collection !== "") {
+      writer.uint32(10).string(message.collection);
+    }
+    if (message.topK !== 0) {
+      writer.uint32(16).int32(message.topK);
+    }
+    if (message.maxContextTokens !== 0n) {
+      if (BigInt.asIntN(64, message.maxContextTokens) !== message.maxContextTokens) {
+        throw new globalThis.Error("value provided for field message.maxContextTokens of type int64 too large");
+      }
+      writer.uint32(24).int64(message.maxContextTokens);
+    }
+    globalThis.Object.entries(message.filter).forEach(([key, value]: [string, string]) => {
+      RetrievalConfig_FilterEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetrievalConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetrievalConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.collection = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.topK = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxContextTokens = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = RetrievalConfig_FilterEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.filter[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetrievalConfig {
+    return {
+      collection: isSet(object.collection) ? globalThis.String(object.collection) : "",
+      topK: isSet(object.topK)
+        ? globalThis.Number(object.topK)
+        : isSet(object.top_k)
+        ? globalThis.Number(object.top_k)
+        : 0,
+      maxContextTokens: isSet(object.maxContextTokens)
+        ? BigInt(object.maxContextTokens)
+        : isSet(object.max_context_tokens)
+        ? BigInt(object.max_context_tokens)
+        : 0n,
+      filter: isObject(object.filter)
+        ? (globalThis.Object.entries(object.filter) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: RetrievalConfig): unknown {
+    const obj: any = {};
+    if (message.collection !== "") {
+      obj.collection = message.collection;
+    }
+    if (message.topK !== 0) {
+      obj.topK = Math.round(message.topK);
+    }
+    if (message.maxContextTokens !== 0n) {
+      obj.maxContextTokens = message.maxContextTokens.toString();
+    }
+    if (message.filter) {
+      const entries = globalThis.Object.entries(message.filter) as [string, string][];
+      if (entries.length > 0) {
+        obj.filter = {};
+        entries.forEach(([k, v]) => {
+          obj.filter[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetrievalConfig>, I>>(base?: I): RetrievalConfig {
+    return RetrievalConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetrievalConfig>, I>>(object: I): RetrievalConfig {
+    const message = createBaseRetrievalConfig();
+    message.collection = object.collection ?? "";
+    message.topK = object.topK ?? 0;
+    message.maxContextTokens = (object.maxContextTokens !== undefined && object.maxContextTokens !== null)
+      ? BigInt(object.maxContextTokens)
+      : 0n;
+    message.filter = (globalThis.Object.entries(object.filter ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseRetrievalConfig_FilterEntry(): RetrievalConfig_FilterEntry {
+  return { key: "", value: "" };
+}
+
+export const RetrievalConfig_FilterEntry: MessageFns<RetrievalConfig_FilterEntry> = {
+  encode(message: RetrievalConfig_FilterEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetrievalConfig_FilterEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetrievalConfig_FilterEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetrievalConfig_FilterEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: RetrievalConfig_FilterEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetrievalConfig_FilterEntry>, I>>(base?: I): RetrievalConfig_FilterEntry {
+    return RetrievalConfig_FilterEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetrievalConfig_FilterEntry>, I>>(object: I): RetrievalConfig_FilterEntry {
+    const message = createBaseRetrievalConfig_FilterEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSemanticCachePolicy(): SemanticCachePolicy {
+  return { minSimilarity: 0, ttl: undefined };
+}
+
+export const SemanticCachePolicy: MessageFns<SemanticCachePolicy> = {
+  encode(message: SemanticCachePolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.minSimilarity !== 0) {
+      writer.uint32(9).double(message.minSimilarity);
+    }
+    if (message.ttl !== undefined) {
+      Duration.encode(message.ttl, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SemanticCachePolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSemanticCachePolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.minSimilarity = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ttl = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SemanticCachePolicy {
+    return {
+      minSimilarity: isSet(object.minSimilarity)
+        ? globalThis.Number(object.minSimilarity)
+        : isSet(object.min_similarity)
+        ? globalThis.Number(object.min_similarity)
+        : 0,
+      ttl: isSet(object.ttl) ? Duration.fromJSON(object.ttl) : undefined,
+    };
+  },
+
+  toJSON(message: SemanticCachePolicy): unknown {
+    const obj: any = {};
+    if (message.minSimilarity !== 0) {
+      obj.minSimilarity = floatToJson(message.minSimilarity);
+    }
+    if (message.ttl !== undefined) {
+      obj.ttl = Duration.toJSON(message.ttl);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SemanticCachePolicy>, I>>(base?: I): SemanticCachePolicy {
+    return SemanticCachePolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SemanticCachePolicy>, I>>(object: I): SemanticCachePolicy {
+    const message = createBaseSemanticCachePolicy();
+    message.minSimilarity = object.minSimilarity ?? 0;
+    message.ttl = (object.ttl !== undefined && object.ttl !== null) ? Duration.fromPartial(object.ttl) : undefined;
     return message;
   },
 };
@@ -2511,7 +3144,7 @@ export const TenantSettings: MessageFns<TenantSettings> = {
 };
 
 function createBaseTenantPolicy(): TenantPolicy {
-  return { tenantId: "", defaultFunctionName: "", functions: [], settings: undefined };
+  return { tenantId: "", defaultFunctionName: "", functions: [], settings: undefined, budgets: [] };
 }
 
 export const TenantPolicy: MessageFns<TenantPolicy> = {
@@ -2527,6 +3160,9 @@ export const TenantPolicy: MessageFns<TenantPolicy> = {
     }
     if (message.settings !== undefined) {
       TenantSettings.encode(message.settings, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.budgets) {
+      Budget.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2576,6 +3212,14 @@ export const TenantPolicy: MessageFns<TenantPolicy> = {
             message.settings = TenantSettings.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.budgets.push(Budget.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2604,6 +3248,7 @@ export const TenantPolicy: MessageFns<TenantPolicy> = {
         ? object.functions.map((e: any) => FunctionMessage.fromJSON(e))
         : [],
       settings: isSet(object.settings) ? TenantSettings.fromJSON(object.settings) : undefined,
+      budgets: globalThis.Array.isArray(object?.budgets) ? object.budgets.map((e: any) => Budget.fromJSON(e)) : [],
     };
   },
 
@@ -2621,6 +3266,9 @@ export const TenantPolicy: MessageFns<TenantPolicy> = {
     if (message.settings !== undefined) {
       obj.settings = TenantSettings.toJSON(message.settings);
     }
+    if (message.budgets?.length) {
+      obj.budgets = message.budgets.map((e) => Budget.toJSON(e));
+    }
     return obj;
   },
 
@@ -2635,6 +3283,261 @@ export const TenantPolicy: MessageFns<TenantPolicy> = {
     message.settings = (object.settings !== undefined && object.settings !== null)
       ? TenantSettings.fromPartial(object.settings)
       : undefined;
+    message.budgets = object.budgets?.map((e) => Budget.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseBudget(): Budget {
+  return {
+    tenantId: "",
+    budgetName: "",
+    functionName: "",
+    period: 0,
+    limitNanoUsd: 0n,
+    alertPercents: [],
+    action: 0,
+    downgradeVariant: "",
+    updatedAt: undefined,
+  };
+}
+
+export const Budget: MessageFns<Budget> = {
+  encode(message: Budget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.budgetName !== "") {
+      writer.uint32(18).string(message.budgetName);
+    }
+    if (message.functionName !== "") {
+      writer.uint32(26).string(message.functionName);
+    }
+    if (message.period !== 0) {
+      writer.uint32(32).int32(message.period);
+    }
+    if (message.limitNanoUsd !== 0n) {
+      if (BigInt.asIntN(64, message.limitNanoUsd) !== message.limitNanoUsd) {
+        throw new globalThis.Error("value provided for field message.limitNanoUsd of type int64 too large");
+      }
+      writer.uint32(40).int64(message.limitNanoUsd);
+    }
+    if (message.alertPercents.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.alertPercents) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.action !== 0) {
+      writer.uint32(56).int32(message.action);
+    }
+    if (message.downgradeVariant !== "") {
+      writer.uint32(66).string(message.downgradeVariant);
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Budget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBudget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.budgetName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.functionName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.period = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.limitNanoUsd = reader.int64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.alertPercents.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.alertPercents.push(reader.int32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.action = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.downgradeVariant = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Budget {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      budgetName: isSet(object.budgetName)
+        ? globalThis.String(object.budgetName)
+        : isSet(object.budget_name)
+        ? globalThis.String(object.budget_name)
+        : "",
+      functionName: isSet(object.functionName)
+        ? globalThis.String(object.functionName)
+        : isSet(object.function_name)
+        ? globalThis.String(object.function_name)
+        : "",
+      period: isSet(object.period) ? budgetPeriodFromJSON(object.period) : 0,
+      limitNanoUsd: isSet(object.limitNanoUsd)
+        ? BigInt(object.limitNanoUsd)
+        : isSet(object.limit_nano_usd)
+        ? BigInt(object.limit_nano_usd)
+        : 0n,
+      alertPercents: globalThis.Array.isArray(object?.alertPercents)
+        ? object.alertPercents.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.alert_percents)
+        ? object.alert_percents.map((e: any) => globalThis.Number(e))
+        : [],
+      action: isSet(object.action) ? budgetActionFromJSON(object.action) : 0,
+      downgradeVariant: isSet(object.downgradeVariant)
+        ? globalThis.String(object.downgradeVariant)
+        : isSet(object.downgrade_variant)
+        ? globalThis.String(object.downgrade_variant)
+        : "",
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Budget): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.budgetName !== "") {
+      obj.budgetName = message.budgetName;
+    }
+    if (message.functionName !== "") {
+      obj.functionName = message.functionName;
+    }
+    if (message.period !== 0) {
+      obj.period = budgetPeriodToJSON(message.period);
+    }
+    if (message.limitNanoUsd !== 0n) {
+      obj.limitNanoUsd = message.limitNanoUsd.toString();
+    }
+    if (message.alertPercents?.length) {
+      obj.alertPercents = message.alertPercents.map((e) => Math.round(e));
+    }
+    if (message.action !== 0) {
+      obj.action = budgetActionToJSON(message.action);
+    }
+    if (message.downgradeVariant !== "") {
+      obj.downgradeVariant = message.downgradeVariant;
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Budget>, I>>(base?: I): Budget {
+    return Budget.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Budget>, I>>(object: I): Budget {
+    const message = createBaseBudget();
+    message.tenantId = object.tenantId ?? "";
+    message.budgetName = object.budgetName ?? "";
+    message.functionName = object.functionName ?? "";
+    message.period = object.period ?? 0;
+    message.limitNanoUsd = (object.limitNanoUsd !== undefined && object.limitNanoUsd !== null)
+      ? BigInt(object.limitNanoUsd)
+      : 0n;
+    message.alertPercents = object.alertPercents?.map((e) => e) || [];
+    message.action = object.action ?? 0;
+    message.downgradeVariant = object.downgradeVariant ?? "";
+    message.updatedAt = object.updatedAt ?? undefined;
     return message;
   },
 };
@@ -3768,6 +4671,201 @@ export const RouteDecision: MessageFns<RouteDecision> = {
       : 0n;
     message.explanation = object.explanation ?? "";
     message.defaultMaxTokens = object.defaultMaxTokens ?? 0;
+    return message;
+  },
+};
+
+function createBaseVariantGateResult(): VariantGateResult {
+  return {
+    tenantId: "",
+    functionName: "",
+    variantName: "",
+    experimentId: "",
+    passed: false,
+    failures: [],
+    completedAt: undefined,
+  };
+}
+
+export const VariantGateResult: MessageFns<VariantGateResult> = {
+  encode(message: VariantGateResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.functionName !== "") {
+      writer.uint32(18).string(message.functionName);
+    }
+    if (message.variantName !== "") {
+      writer.uint32(26).string(message.variantName);
+    }
+    if (message.experimentId !== "") {
+      writer.uint32(34).string(message.experimentId);
+    }
+    if (message.passed !== false) {
+      writer.uint32(40).bool(message.passed);
+    }
+    for (const v of message.failures) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.completedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VariantGateResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVariantGateResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.functionName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.variantName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.experimentId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.passed = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.failures.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VariantGateResult {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      functionName: isSet(object.functionName)
+        ? globalThis.String(object.functionName)
+        : isSet(object.function_name)
+        ? globalThis.String(object.function_name)
+        : "",
+      variantName: isSet(object.variantName)
+        ? globalThis.String(object.variantName)
+        : isSet(object.variant_name)
+        ? globalThis.String(object.variant_name)
+        : "",
+      experimentId: isSet(object.experimentId)
+        ? globalThis.String(object.experimentId)
+        : isSet(object.experiment_id)
+        ? globalThis.String(object.experiment_id)
+        : "",
+      passed: isSet(object.passed) ? globalThis.Boolean(object.passed) : false,
+      failures: globalThis.Array.isArray(object?.failures)
+        ? object.failures.map((e: any) => globalThis.String(e))
+        : [],
+      completedAt: isSet(object.completedAt)
+        ? fromJsonTimestamp(object.completedAt)
+        : isSet(object.completed_at)
+        ? fromJsonTimestamp(object.completed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: VariantGateResult): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.functionName !== "") {
+      obj.functionName = message.functionName;
+    }
+    if (message.variantName !== "") {
+      obj.variantName = message.variantName;
+    }
+    if (message.experimentId !== "") {
+      obj.experimentId = message.experimentId;
+    }
+    if (message.passed !== false) {
+      obj.passed = message.passed;
+    }
+    if (message.failures?.length) {
+      obj.failures = message.failures;
+    }
+    if (message.completedAt !== undefined) {
+      obj.completedAt = message.completedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VariantGateResult>, I>>(base?: I): VariantGateResult {
+    return VariantGateResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VariantGateResult>, I>>(object: I): VariantGateResult {
+    const message = createBaseVariantGateResult();
+    message.tenantId = object.tenantId ?? "";
+    message.functionName = object.functionName ?? "";
+    message.variantName = object.variantName ?? "";
+    message.experimentId = object.experimentId ?? "";
+    message.passed = object.passed ?? false;
+    message.failures = object.failures?.map((e) => e) || [];
+    message.completedAt = object.completedAt ?? undefined;
     return message;
   },
 };

@@ -24,6 +24,7 @@ import {
   ApiKeyScope,
   apiKeyScopeFromJSON,
   apiKeyScopeToJSON,
+  Budget,
   CachePolicy,
   EvaluatorConfig,
   FunctionMessage,
@@ -32,12 +33,15 @@ import {
   ModelCatalog,
   Provider,
   RateLimit,
+  RetrievalConfig,
   RouteDecision,
   RoutingPolicy,
+  SemanticCachePolicy,
   ServiceLevel,
   Tenant,
   TenantSettings,
   Variant,
+  VariantGateResult,
 } from "./router";
 
 export const protobufPackage = "keel.router.v1";
@@ -101,6 +105,8 @@ export interface PutFunctionRequest {
   cache: CachePolicy | undefined;
   evaluators: EvaluatorConfig[];
   serviceLevel: ServiceLevel | undefined;
+  retrieval: RetrievalConfig | undefined;
+  semanticCache: SemanticCachePolicy | undefined;
 }
 
 export interface PutFunctionResponse {
@@ -164,12 +170,69 @@ export interface ListProvidersResponse {
 }
 
 export interface PutModelRequest {
-  model: Model | undefined;
+  model:
+    | Model
+    | undefined;
+  /**
+   * When the new catalog version takes effect; unset means now. May be in the future (a price
+   * change announced ahead), never in the past: history is not rewritten.
+   */
+  effectiveAt: Date | undefined;
 }
 
 export interface PutModelResponse {
   /** The catalog version that holds the model. */
   catalog: ModelCatalog | undefined;
+}
+
+export interface PutBudgetRequest {
+  /** Its tenant_id empty means the caller's own tenant. */
+  budget: Budget | undefined;
+}
+
+export interface PutBudgetResponse {
+  budget:
+    | Budget
+    | undefined;
+  /** The KV revision of the policy snapshot that holds the change. */
+  policyVersion: bigint;
+}
+
+export interface DeleteBudgetRequest {
+  /** Empty means the caller's own tenant. */
+  tenantId: string;
+  budgetName: string;
+}
+
+export interface DeleteBudgetResponse {
+  policyVersion: bigint;
+}
+
+export interface ListBudgetsRequest {
+  /** Empty means the caller's own tenant. */
+  tenantId: string;
+}
+
+export interface ListBudgetsResponse {
+  budgets: Budget[];
+}
+
+export interface PromoteVariantRequest {
+  /** Empty means the caller's own tenant. */
+  tenantId: string;
+  functionName: string;
+  variantName: string;
+  /** Promote even when the latest experiment failed its gate. */
+  force: boolean;
+}
+
+export interface PromoteVariantResponse {
+  function:
+    | FunctionMessage
+    | undefined;
+  /** The gate result the promotion was checked against; unset when the variant has none. */
+  gate: VariantGateResult | undefined;
+  policyVersion: bigint;
 }
 
 function createBaseCreateTenantRequest(): CreateTenantRequest {
@@ -809,6 +872,8 @@ function createBasePutFunctionRequest(): PutFunctionRequest {
     cache: undefined,
     evaluators: [],
     serviceLevel: undefined,
+    retrieval: undefined,
+    semanticCache: undefined,
   };
 }
 
@@ -843,6 +908,12 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
     }
     if (message.serviceLevel !== undefined) {
       ServiceLevel.encode(message.serviceLevel, writer.uint32(82).fork()).join();
+    }
+    if (message.retrieval !== undefined) {
+      RetrievalConfig.encode(message.retrieval, writer.uint32(90).fork()).join();
+    }
+    if (message.semanticCache !== undefined) {
+      SemanticCachePolicy.encode(message.semanticCache, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -940,6 +1011,22 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
             message.serviceLevel = ServiceLevel.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.retrieval = RetrievalConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.semanticCache = SemanticCachePolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -986,6 +1073,12 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
         : isSet(object.service_level)
         ? ServiceLevel.fromJSON(object.service_level)
         : undefined,
+      retrieval: isSet(object.retrieval) ? RetrievalConfig.fromJSON(object.retrieval) : undefined,
+      semanticCache: isSet(object.semanticCache)
+        ? SemanticCachePolicy.fromJSON(object.semanticCache)
+        : isSet(object.semantic_cache)
+        ? SemanticCachePolicy.fromJSON(object.semantic_cache)
+        : undefined,
     };
   },
 
@@ -1021,6 +1114,12 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
     if (message.serviceLevel !== undefined) {
       obj.serviceLevel = ServiceLevel.toJSON(message.serviceLevel);
     }
+    if (message.retrieval !== undefined) {
+      obj.retrieval = RetrievalConfig.toJSON(message.retrieval);
+    }
+    if (message.semanticCache !== undefined) {
+      obj.semanticCache = SemanticCachePolicy.toJSON(message.semanticCache);
+    }
     return obj;
   },
 
@@ -1048,6 +1147,12 @@ export const PutFunctionRequest: MessageFns<PutFunctionRequest> = {
     message.evaluators = object.evaluators?.map((e) => EvaluatorConfig.fromPartial(e)) || [];
     message.serviceLevel = (object.serviceLevel !== undefined && object.serviceLevel !== null)
       ? ServiceLevel.fromPartial(object.serviceLevel)
+      : undefined;
+    message.retrieval = (object.retrieval !== undefined && object.retrieval !== null)
+      ? RetrievalConfig.fromPartial(object.retrieval)
+      : undefined;
+    message.semanticCache = (object.semanticCache !== undefined && object.semanticCache !== null)
+      ? SemanticCachePolicy.fromPartial(object.semanticCache)
       : undefined;
     return message;
   },
@@ -1924,13 +2029,16 @@ export const ListProvidersResponse: MessageFns<ListProvidersResponse> = {
 };
 
 function createBasePutModelRequest(): PutModelRequest {
-  return { model: undefined };
+  return { model: undefined, effectiveAt: undefined };
 }
 
 export const PutModelRequest: MessageFns<PutModelRequest> = {
   encode(message: PutModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.model !== undefined) {
       Model.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    if (message.effectiveAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.effectiveAt), writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1956,6 +2064,14 @@ export const PutModelRequest: MessageFns<PutModelRequest> = {
             message.model = Model.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.effectiveAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1969,13 +2085,23 @@ export const PutModelRequest: MessageFns<PutModelRequest> = {
   },
 
   fromJSON(object: any): PutModelRequest {
-    return { model: isSet(object.model) ? Model.fromJSON(object.model) : undefined };
+    return {
+      model: isSet(object.model) ? Model.fromJSON(object.model) : undefined,
+      effectiveAt: isSet(object.effectiveAt)
+        ? fromJsonTimestamp(object.effectiveAt)
+        : isSet(object.effective_at)
+        ? fromJsonTimestamp(object.effective_at)
+        : undefined,
+    };
   },
 
   toJSON(message: PutModelRequest): unknown {
     const obj: any = {};
     if (message.model !== undefined) {
       obj.model = Model.toJSON(message.model);
+    }
+    if (message.effectiveAt !== undefined) {
+      obj.effectiveAt = message.effectiveAt.toISOString();
     }
     return obj;
   },
@@ -1986,6 +2112,7 @@ export const PutModelRequest: MessageFns<PutModelRequest> = {
   fromPartial<I extends Exact<DeepPartial<PutModelRequest>, I>>(object: I): PutModelRequest {
     const message = createBasePutModelRequest();
     message.model = (object.model !== undefined && object.model !== null) ? Model.fromPartial(object.model) : undefined;
+    message.effectiveAt = object.effectiveAt ?? undefined;
     return message;
   },
 };
@@ -2055,6 +2182,727 @@ export const PutModelResponse: MessageFns<PutModelResponse> = {
     message.catalog = (object.catalog !== undefined && object.catalog !== null)
       ? ModelCatalog.fromPartial(object.catalog)
       : undefined;
+    return message;
+  },
+};
+
+function createBasePutBudgetRequest(): PutBudgetRequest {
+  return { budget: undefined };
+}
+
+export const PutBudgetRequest: MessageFns<PutBudgetRequest> = {
+  encode(message: PutBudgetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.budget !== undefined) {
+      Budget.encode(message.budget, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutBudgetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutBudgetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.budget = Budget.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutBudgetRequest {
+    return { budget: isSet(object.budget) ? Budget.fromJSON(object.budget) : undefined };
+  },
+
+  toJSON(message: PutBudgetRequest): unknown {
+    const obj: any = {};
+    if (message.budget !== undefined) {
+      obj.budget = Budget.toJSON(message.budget);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PutBudgetRequest>, I>>(base?: I): PutBudgetRequest {
+    return PutBudgetRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PutBudgetRequest>, I>>(object: I): PutBudgetRequest {
+    const message = createBasePutBudgetRequest();
+    message.budget = (object.budget !== undefined && object.budget !== null)
+      ? Budget.fromPartial(object.budget)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePutBudgetResponse(): PutBudgetResponse {
+  return { budget: undefined, policyVersion: 0n };
+}
+
+export const PutBudgetResponse: MessageFns<PutBudgetResponse> = {
+  encode(message: PutBudgetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.budget !== undefined) {
+      Budget.encode(message.budget, writer.uint32(10).fork()).join();
+    }
+    if (message.policyVersion !== 0n) {
+      if (BigInt.asIntN(64, message.policyVersion) !== message.policyVersion) {
+        throw new globalThis.Error("value provided for field message.policyVersion of type int64 too large");
+      }
+      writer.uint32(16).int64(message.policyVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutBudgetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutBudgetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.budget = Budget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.policyVersion = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutBudgetResponse {
+    return {
+      budget: isSet(object.budget) ? Budget.fromJSON(object.budget) : undefined,
+      policyVersion: isSet(object.policyVersion)
+        ? BigInt(object.policyVersion)
+        : isSet(object.policy_version)
+        ? BigInt(object.policy_version)
+        : 0n,
+    };
+  },
+
+  toJSON(message: PutBudgetResponse): unknown {
+    const obj: any = {};
+    if (message.budget !== undefined) {
+      obj.budget = Budget.toJSON(message.budget);
+    }
+    if (message.policyVersion !== 0n) {
+      obj.policyVersion = message.policyVersion.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PutBudgetResponse>, I>>(base?: I): PutBudgetResponse {
+    return PutBudgetResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PutBudgetResponse>, I>>(object: I): PutBudgetResponse {
+    const message = createBasePutBudgetResponse();
+    message.budget = (object.budget !== undefined && object.budget !== null)
+      ? Budget.fromPartial(object.budget)
+      : undefined;
+    message.policyVersion = (object.policyVersion !== undefined && object.policyVersion !== null)
+      ? BigInt(object.policyVersion)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseDeleteBudgetRequest(): DeleteBudgetRequest {
+  return { tenantId: "", budgetName: "" };
+}
+
+export const DeleteBudgetRequest: MessageFns<DeleteBudgetRequest> = {
+  encode(message: DeleteBudgetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.budgetName !== "") {
+      writer.uint32(18).string(message.budgetName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteBudgetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteBudgetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.budgetName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteBudgetRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      budgetName: isSet(object.budgetName)
+        ? globalThis.String(object.budgetName)
+        : isSet(object.budget_name)
+        ? globalThis.String(object.budget_name)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteBudgetRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.budgetName !== "") {
+      obj.budgetName = message.budgetName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteBudgetRequest>, I>>(base?: I): DeleteBudgetRequest {
+    return DeleteBudgetRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteBudgetRequest>, I>>(object: I): DeleteBudgetRequest {
+    const message = createBaseDeleteBudgetRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.budgetName = object.budgetName ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteBudgetResponse(): DeleteBudgetResponse {
+  return { policyVersion: 0n };
+}
+
+export const DeleteBudgetResponse: MessageFns<DeleteBudgetResponse> = {
+  encode(message: DeleteBudgetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policyVersion !== 0n) {
+      if (BigInt.asIntN(64, message.policyVersion) !== message.policyVersion) {
+        throw new globalThis.Error("value provided for field message.policyVersion of type int64 too large");
+      }
+      writer.uint32(8).int64(message.policyVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteBudgetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteBudgetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.policyVersion = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteBudgetResponse {
+    return {
+      policyVersion: isSet(object.policyVersion)
+        ? BigInt(object.policyVersion)
+        : isSet(object.policy_version)
+        ? BigInt(object.policy_version)
+        : 0n,
+    };
+  },
+
+  toJSON(message: DeleteBudgetResponse): unknown {
+    const obj: any = {};
+    if (message.policyVersion !== 0n) {
+      obj.policyVersion = message.policyVersion.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteBudgetResponse>, I>>(base?: I): DeleteBudgetResponse {
+    return DeleteBudgetResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteBudgetResponse>, I>>(object: I): DeleteBudgetResponse {
+    const message = createBaseDeleteBudgetResponse();
+    message.policyVersion = (object.policyVersion !== undefined && object.policyVersion !== null)
+      ? BigInt(object.policyVersion)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseListBudgetsRequest(): ListBudgetsRequest {
+  return { tenantId: "" };
+}
+
+export const ListBudgetsRequest: MessageFns<ListBudgetsRequest> = {
+  encode(message: ListBudgetsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBudgetsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBudgetsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListBudgetsRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListBudgetsRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListBudgetsRequest>, I>>(base?: I): ListBudgetsRequest {
+    return ListBudgetsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListBudgetsRequest>, I>>(object: I): ListBudgetsRequest {
+    const message = createBaseListBudgetsRequest();
+    message.tenantId = object.tenantId ?? "";
+    return message;
+  },
+};
+
+function createBaseListBudgetsResponse(): ListBudgetsResponse {
+  return { budgets: [] };
+}
+
+export const ListBudgetsResponse: MessageFns<ListBudgetsResponse> = {
+  encode(message: ListBudgetsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.budgets) {
+      Budget.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBudgetsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBudgetsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.budgets.push(Budget.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListBudgetsResponse {
+    return {
+      budgets: globalThis.Array.isArray(object?.budgets) ? object.budgets.map((e: any) => Budget.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListBudgetsResponse): unknown {
+    const obj: any = {};
+    if (message.budgets?.length) {
+      obj.budgets = message.budgets.map((e) => Budget.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListBudgetsResponse>, I>>(base?: I): ListBudgetsResponse {
+    return ListBudgetsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListBudgetsResponse>, I>>(object: I): ListBudgetsResponse {
+    const message = createBaseListBudgetsResponse();
+    message.budgets = object.budgets?.map((e) => Budget.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePromoteVariantRequest(): PromoteVariantRequest {
+  return { tenantId: "", functionName: "", variantName: "", force: false };
+}
+
+export const PromoteVariantRequest: MessageFns<PromoteVariantRequest> = {
+  encode(message: PromoteVariantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.functionName !== "") {
+      writer.uint32(18).string(message.functionName);
+    }
+    if (message.variantName !== "") {
+      writer.uint32(26).string(message.variantName);
+    }
+    if (message.force !== false) {
+      writer.uint32(32).bool(message.force);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PromoteVariantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePromoteVariantRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.functionName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.variantName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PromoteVariantRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      functionName: isSet(object.functionName)
+        ? globalThis.String(object.functionName)
+        : isSet(object.function_name)
+        ? globalThis.String(object.function_name)
+        : "",
+      variantName: isSet(object.variantName)
+        ? globalThis.String(object.variantName)
+        : isSet(object.variant_name)
+        ? globalThis.String(object.variant_name)
+        : "",
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+    };
+  },
+
+  toJSON(message: PromoteVariantRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.functionName !== "") {
+      obj.functionName = message.functionName;
+    }
+    if (message.variantName !== "") {
+      obj.variantName = message.variantName;
+    }
+    if (message.force !== false) {
+      obj.force = message.force;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PromoteVariantRequest>, I>>(base?: I): PromoteVariantRequest {
+    return PromoteVariantRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PromoteVariantRequest>, I>>(object: I): PromoteVariantRequest {
+    const message = createBasePromoteVariantRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.functionName = object.functionName ?? "";
+    message.variantName = object.variantName ?? "";
+    message.force = object.force ?? false;
+    return message;
+  },
+};
+
+function createBasePromoteVariantResponse(): PromoteVariantResponse {
+  return { function: undefined, gate: undefined, policyVersion: 0n };
+}
+
+export const PromoteVariantResponse: MessageFns<PromoteVariantResponse> = {
+  encode(message: PromoteVariantResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.function !== undefined) {
+      FunctionMessage.encode(message.function, writer.uint32(10).fork()).join();
+    }
+    if (message.gate !== undefined) {
+      VariantGateResult.encode(message.gate, writer.uint32(18).fork()).join();
+    }
+    if (message.policyVersion !== 0n) {
+      if (BigInt.asIntN(64, message.policyVersion) !== message.policyVersion) {
+        throw new globalThis.Error("value provided for field message.policyVersion of type int64 too large");
+      }
+      writer.uint32(24).int64(message.policyVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PromoteVariantResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePromoteVariantResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.function = FunctionMessage.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.gate = VariantGateResult.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.policyVersion = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PromoteVariantResponse {
+    return {
+      function: isSet(object.function) ? FunctionMessage.fromJSON(object.function) : undefined,
+      gate: isSet(object.gate) ? VariantGateResult.fromJSON(object.gate) : undefined,
+      policyVersion: isSet(object.policyVersion)
+        ? BigInt(object.policyVersion)
+        : isSet(object.policy_version)
+        ? BigInt(object.policy_version)
+        : 0n,
+    };
+  },
+
+  toJSON(message: PromoteVariantResponse): unknown {
+    const obj: any = {};
+    if (message.function !== undefined) {
+      obj.function = FunctionMessage.toJSON(message.function);
+    }
+    if (message.gate !== undefined) {
+      obj.gate = VariantGateResult.toJSON(message.gate);
+    }
+    if (message.policyVersion !== 0n) {
+      obj.policyVersion = message.policyVersion.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PromoteVariantResponse>, I>>(base?: I): PromoteVariantResponse {
+    return PromoteVariantResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PromoteVariantResponse>, I>>(object: I): PromoteVariantResponse {
+    const message = createBasePromoteVariantResponse();
+    message.function = (object.function !== undefined && object.function !== null)
+      ? FunctionMessage.fromPartial(object.function)
+      : undefined;
+    message.gate = (object.gate !== undefined && object.gate !== null)
+      ? VariantGateResult.fromPartial(object.gate)
+      : undefined;
+    message.policyVersion = (object.policyVersion !== undefined && object.policyVersion !== null)
+      ? BigInt(object.policyVersion)
+      : 0n;
     return message;
   },
 };
@@ -2174,6 +3022,52 @@ export const RouterServiceService = {
     responseSerialize: (value: PutModelResponse): Buffer => Buffer.from(PutModelResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PutModelResponse => PutModelResponse.decode(value),
   },
+  /** Creates or replaces a budget of a tenant or of one of its functions. */
+  putBudget: {
+    path: "/keel.router.v1.RouterService/PutBudget" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutBudgetRequest): Buffer => Buffer.from(PutBudgetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutBudgetRequest => PutBudgetRequest.decode(value),
+    responseSerialize: (value: PutBudgetResponse): Buffer => Buffer.from(PutBudgetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutBudgetResponse => PutBudgetResponse.decode(value),
+  },
+  /** Removes a budget. */
+  deleteBudget: {
+    path: "/keel.router.v1.RouterService/DeleteBudget" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteBudgetRequest): Buffer => Buffer.from(DeleteBudgetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteBudgetRequest => DeleteBudgetRequest.decode(value),
+    responseSerialize: (value: DeleteBudgetResponse): Buffer =>
+      Buffer.from(DeleteBudgetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteBudgetResponse => DeleteBudgetResponse.decode(value),
+  },
+  /** Lists a tenant's budgets. */
+  listBudgets: {
+    path: "/keel.router.v1.RouterService/ListBudgets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListBudgetsRequest): Buffer => Buffer.from(ListBudgetsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListBudgetsRequest => ListBudgetsRequest.decode(value),
+    responseSerialize: (value: ListBudgetsResponse): Buffer => Buffer.from(ListBudgetsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListBudgetsResponse => ListBudgetsResponse.decode(value),
+  },
+  /**
+   * Makes a variant the one a function's fixed policy runs. Refused with FAILED_PRECONDITION
+   * when the variant's latest experiment failed its gate, unless forced.
+   */
+  promoteVariant: {
+    path: "/keel.router.v1.RouterService/PromoteVariant" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PromoteVariantRequest): Buffer =>
+      Buffer.from(PromoteVariantRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PromoteVariantRequest => PromoteVariantRequest.decode(value),
+    responseSerialize: (value: PromoteVariantResponse): Buffer =>
+      Buffer.from(PromoteVariantResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PromoteVariantResponse => PromoteVariantResponse.decode(value),
+  },
 } as const;
 
 export interface RouterServiceServer extends UntypedServiceImplementation {
@@ -2200,6 +3094,17 @@ export interface RouterServiceServer extends UntypedServiceImplementation {
    * Its provider must be configured.
    */
   putModel: handleUnaryCall<PutModelRequest, PutModelResponse>;
+  /** Creates or replaces a budget of a tenant or of one of its functions. */
+  putBudget: handleUnaryCall<PutBudgetRequest, PutBudgetResponse>;
+  /** Removes a budget. */
+  deleteBudget: handleUnaryCall<DeleteBudgetRequest, DeleteBudgetResponse>;
+  /** Lists a tenant's budgets. */
+  listBudgets: handleUnaryCall<ListBudgetsRequest, ListBudgetsResponse>;
+  /**
+   * Makes a variant the one a function's fixed policy runs. Refused with FAILED_PRECONDITION
+   * when the variant's latest experiment failed its gate, unless forced.
+   */
+  promoteVariant: handleUnaryCall<PromoteVariantRequest, PromoteVariantResponse>;
 }
 
 export interface RouterServiceClient extends Client {
@@ -2365,6 +3270,73 @@ export interface RouterServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PutModelResponse) => void,
+  ): ClientUnaryCall;
+  /** Creates or replaces a budget of a tenant or of one of its functions. */
+  putBudget(
+    request: PutBudgetRequest,
+    callback: (error: ServiceError | null, response: PutBudgetResponse) => void,
+  ): ClientUnaryCall;
+  putBudget(
+    request: PutBudgetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutBudgetResponse) => void,
+  ): ClientUnaryCall;
+  putBudget(
+    request: PutBudgetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutBudgetResponse) => void,
+  ): ClientUnaryCall;
+  /** Removes a budget. */
+  deleteBudget(
+    request: DeleteBudgetRequest,
+    callback: (error: ServiceError | null, response: DeleteBudgetResponse) => void,
+  ): ClientUnaryCall;
+  deleteBudget(
+    request: DeleteBudgetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteBudgetResponse) => void,
+  ): ClientUnaryCall;
+  deleteBudget(
+    request: DeleteBudgetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteBudgetResponse) => void,
+  ): ClientUnaryCall;
+  /** Lists a tenant's budgets. */
+  listBudgets(
+    request: ListBudgetsRequest,
+    callback: (error: ServiceError | null, response: ListBudgetsResponse) => void,
+  ): ClientUnaryCall;
+  listBudgets(
+    request: ListBudgetsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListBudgetsResponse) => void,
+  ): ClientUnaryCall;
+  listBudgets(
+    request: ListBudgetsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListBudgetsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Makes a variant the one a function's fixed policy runs. Refused with FAILED_PRECONDITION
+   * when the variant's latest experiment failed its gate, unless forced.
+   */
+  promoteVariant(
+    request: PromoteVariantRequest,
+    callback: (error: ServiceError | null, response: PromoteVariantResponse) => void,
+  ): ClientUnaryCall;
+  promoteVariant(
+    request: PromoteVariantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PromoteVariantResponse) => void,
+  ): ClientUnaryCall;
+  promoteVariant(
+    request: PromoteVariantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PromoteVariantResponse) => void,
   ): ClientUnaryCall;
 }
 
