@@ -751,6 +751,11 @@ export interface PolicySnapshot {
     | undefined;
   /** Every configured provider (sim is built in and needs none). */
   providers: Provider[];
+  /**
+   * Catalog versions published ahead of their effective_at, earliest first: each replaces
+   * `catalog` for requests started at or after its time.
+   */
+  scheduledCatalogs: ModelCatalog[];
 }
 
 /** The hashed API keys published to the keys KV bucket. Its version is the KV revision. */
@@ -4253,7 +4258,7 @@ export const CachePolicy: MessageFns<CachePolicy> = {
 };
 
 function createBasePolicySnapshot(): PolicySnapshot {
-  return { catalog: undefined, tenants: [], publishedAt: undefined, providers: [] };
+  return { catalog: undefined, tenants: [], publishedAt: undefined, providers: [], scheduledCatalogs: [] };
 }
 
 export const PolicySnapshot: MessageFns<PolicySnapshot> = {
@@ -4269,6 +4274,9 @@ export const PolicySnapshot: MessageFns<PolicySnapshot> = {
     }
     for (const v of message.providers) {
       Provider.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.scheduledCatalogs) {
+      ModelCatalog.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -4318,6 +4326,14 @@ export const PolicySnapshot: MessageFns<PolicySnapshot> = {
             message.providers.push(Provider.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.scheduledCatalogs.push(ModelCatalog.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4344,6 +4360,11 @@ export const PolicySnapshot: MessageFns<PolicySnapshot> = {
       providers: globalThis.Array.isArray(object?.providers)
         ? object.providers.map((e: any) => Provider.fromJSON(e))
         : [],
+      scheduledCatalogs: globalThis.Array.isArray(object?.scheduledCatalogs)
+        ? object.scheduledCatalogs.map((e: any) => ModelCatalog.fromJSON(e))
+        : globalThis.Array.isArray(object?.scheduled_catalogs)
+        ? object.scheduled_catalogs.map((e: any) => ModelCatalog.fromJSON(e))
+        : [],
     };
   },
 
@@ -4361,6 +4382,9 @@ export const PolicySnapshot: MessageFns<PolicySnapshot> = {
     if (message.providers?.length) {
       obj.providers = message.providers.map((e) => Provider.toJSON(e));
     }
+    if (message.scheduledCatalogs?.length) {
+      obj.scheduledCatalogs = message.scheduledCatalogs.map((e) => ModelCatalog.toJSON(e));
+    }
     return obj;
   },
 
@@ -4375,6 +4399,7 @@ export const PolicySnapshot: MessageFns<PolicySnapshot> = {
     message.tenants = object.tenants?.map((e) => TenantPolicy.fromPartial(e)) || [];
     message.publishedAt = object.publishedAt ?? undefined;
     message.providers = object.providers?.map((e) => Provider.fromPartial(e)) || [];
+    message.scheduledCatalogs = object.scheduledCatalogs?.map((e) => ModelCatalog.fromPartial(e)) || [];
     return message;
   },
 };
