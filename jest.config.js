@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // Node's, with failed bigint assertions reported (see the file).
+  testEnvironment: '<rootDir>/test/jest/environment.ts',
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/deploy/cli', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },

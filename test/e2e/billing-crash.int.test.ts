@@ -1,8 +1,10 @@
 // Billing is SIGKILLed between a ledger write and its ack with hundreds of events in flight;
 // after a restart, and an event republished under another message id, every inference has
-// exactly one ledger document.
+// exactly one ledger document, the messages the killed process held were delivered again, and
+// the usage rollups equal the ledger.
 import { connectBus, type Bus } from '@keel/bus';
-import { durableNameOf, events, inference, streamOf } from '@keel/contracts';
+import { billing, durableNameOf, events, inference, streamOf } from '@keel/contracts';
+import { billingClient, call } from '@keel/kit';
 import { eventually } from '@keel/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import pino from 'pino';
@@ -14,7 +16,8 @@ jest.setTimeout(180_000);
 const INFERENCES = 300;
 const KILL_AFTER_WRITES = 40;
 // Messages delivered to the killed process come back after the ack wait; keep it short.
-const ACK_WAIT = { KEEL_BILLING_ACK_WAIT_MS: '3000' };
+// Small batches, so the kill falls early, with most events still to bill.
+const ACK_WAIT = { KEEL_BILLING_ACK_WAIT_MS: '3000', KEEL_BILLING_MAX_BATCH: '16' };
 
 describe('billing crash recovery', () => {
   let cluster: Cluster;
@@ -38,7 +41,7 @@ describe('billing crash recovery', () => {
     await cluster?.shutdown();
   });
 
-  it('leaves exactly one ledger document per inference', async () => {
+  it('leaves exactly one ledger document per inference, redelivers what the killed process held, and repairs the rollups', async () => {
     const tenant = await clients.createTenant(cluster.adminKey(), 'initech');
     const key = tenant.apiKeySecret;
     const costs = new Map<string, bigint>();
@@ -98,5 +101,28 @@ describe('billing crash recovery', () => {
     for (const document of documents) {
       expect(document.total_nano_usd).toBe(costs.get(document.inference_id));
     }
+
+    // The kill fell between a write and its ack: messages the dead process had written (and
+    // never acked) were delivered again, so deliveries exceed the messages on the stream.
+    const info = await jsm.consumers.info(stream, durable);
+    expect(info.delivered.consumer_seq).toBeGreaterThan(INFERENCES + 1);
+
+    // The batch the kill interrupted was added to the rollups once, after the restart.
+    const client = billingClient(cluster.address('billing'));
+    const usage = await call<billing.GetUsageResponse>(cluster.adminKey(), (metadata, callback) =>
+      client.getUsage(
+        billing.GetUsageRequest.fromPartial({ filter: { tenantId: tenant.tenant!.tenantId } }),
+        metadata,
+        callback,
+      ),
+    );
+    expect(usage.totals?.inferences).toBe(BigInt(INFERENCES));
+    expect(usage.totals?.costNanoUsd).toBe([...costs.values()].reduce((sum, c) => sum + c, 0n));
+    const check = await call<billing.ReconcileResponse>(cluster.adminKey(), (metadata, callback) =>
+      client.reconcile(billing.ReconcileRequest.fromPartial({}), metadata, callback),
+    );
+    client.close();
+    expect(check.mismatches).toEqual([]);
+    expect(check.rollupsChecked).toBeGreaterThan(0n);
   });
 });

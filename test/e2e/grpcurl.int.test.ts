@@ -12,10 +12,10 @@ const HEALTH = 'grpc.health.v1.Health';
 const SERVED: Record<ServiceName, string[]> = {
   router: ['keel.router.v1.RouterService'],
   inference: ['keel.inference.v1.InferenceService'],
-  retrieval: [],
-  evaluation: ['keel.evaluation.v1.EvaluationService'],
-  feedback: [],
-  billing: [],
+  retrieval: ['keel.retrieval.v1.RetrievalService'],
+  evaluation: ['keel.evaluation.v1.DatasetService', 'keel.evaluation.v1.EvaluationService'],
+  feedback: ['keel.feedback.v1.FeedbackService'],
+  billing: ['keel.billing.v1.BillingService'],
 };
 const SERVICES = Object.keys(SERVED) as ServiceName[];
 

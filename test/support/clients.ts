@@ -19,7 +19,11 @@ export interface Clients {
     request: Partial<router.PutFunctionRequest>,
   ): Promise<router.PutFunctionResponse>;
   putProvider(key: string, provider: Partial<router.Provider>): Promise<router.PutProviderResponse>;
-  putModel(key: string, model: Partial<router.Model>): Promise<router.PutModelResponse>;
+  putModel(
+    key: string,
+    model: Partial<router.Model>,
+    effectiveAt?: Date,
+  ): Promise<router.PutModelResponse>;
   getCatalog(key: string): Promise<router.GetCatalogResponse>;
   close(): void;
 }
@@ -64,9 +68,13 @@ export function clientsOf(routerAddress: string, inferenceAddress: string): Clie
           callback,
         ),
       ),
-    putModel: (key, model) =>
+    putModel: (key, model, effectiveAt) =>
       call<router.PutModelResponse>(key, (metadata, callback) =>
-        routerStub.putModel({ model: router.Model.fromPartial(model) }, metadata, callback),
+        routerStub.putModel(
+          { model: router.Model.fromPartial(model), effectiveAt },
+          metadata,
+          callback,
+        ),
       ),
     getCatalog: (key) =>
       call<router.GetCatalogResponse>(key, (metadata, callback) =>

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { evaluation } from '@keel/contracts';
 import { call } from '@keel/kit';
 import { type Command, Option } from 'commander';
+import { describeFeedback } from './feedback';
 
 const { GroupKey, TimeBucket, ExportFormat } = evaluation;
 
@@ -297,6 +298,53 @@ export function addEvalCommands(program: Command, apiKey: () => string): void {
       );
     });
 
+  evals
+    .command('drift')
+    .description('significant drops of scores detected, newest first')
+    .option('--tenant <id>', 'another tenant (operator keys only)')
+    .option('--function <name>', 'function name')
+    .option('--variant <name>', 'variant name')
+    .option('--limit <n>', 'alerts (at most 1000)', '100')
+    .option('--json', 'print the response as JSON')
+    .action(
+      async (flags: {
+        tenant?: string;
+        function?: string;
+        variant?: string;
+        limit: string;
+        json?: boolean;
+      }) => {
+        const request = evaluation.ListDriftAlertsRequest.fromPartial({
+          tenantId: flags.tenant ?? '',
+          functionName: flags.function ?? '',
+          variantName: flags.variant ?? '',
+          limit: Number(flags.limit),
+        });
+        const reply = await call<evaluation.ListDriftAlertsResponse>(
+          apiKey(),
+          (metadata, callback) => client().listDriftAlerts(request, metadata, callback),
+        );
+        print(
+          flags.json,
+          () => evaluation.ListDriftAlertsResponse.toJSON(reply),
+          () =>
+            tableOf(
+              ['detected', 'function', 'variant', 'evaluator', 'baseline', 'window', 'test', 'p'],
+              reply.alerts.map((alert) => [
+                alert.detectedAt?.toISOString() ?? '',
+                alert.functionName,
+                alert.variantName,
+                alert.evaluator,
+                `${score(alert.baselineMean)} (n=${alert.baselineCount})`,
+                `${score(alert.windowMean)} (n=${alert.windowCount})`,
+                `${alert.test} ${alert.statistic.toFixed(2)}`,
+                alert.pValue.toExponential(2),
+              ]),
+            ),
+        );
+      },
+    );
+
   addFilterFlags(
     evals.command('export').description('every matching evaluation as JSONL (default) or CSV'),
   )
@@ -326,5 +374,40 @@ export function addEvalCommands(program: Command, apiKey: () => string): void {
         // main exits the process once the command resolves: let stdout flush first.
         if (process.stdout.writableLength > 0) await once(process.stdout, 'drain');
       }
+    });
+
+  evals
+    .command('inference <id>')
+    .description('one inference with its evaluations beside the feedback given on it')
+    .option('--tenant <id>', 'another tenant (operator keys only)')
+    .option('--json', 'print the response as JSON')
+    .action(async (inferenceId: string, flags: { tenant?: string; json?: boolean }) => {
+      const request = evaluation.GetInferenceRequest.fromPartial({
+        tenantId: flags.tenant ?? '',
+        inferenceId,
+      });
+      const reply = await call<evaluation.GetInferenceResponse>(apiKey(), (metadata, callback) =>
+        client().getInference(request, metadata, callback),
+      );
+      const item = reply.inference!;
+      print(
+        flags.json,
+        () => evaluation.GetInferenceResponse.toJSON(reply),
+        () =>
+          [
+            `${item.inferenceId}  ${item.functionName}/${item.variantName} on ${item.model}  ${item.occurredAt?.toISOString() ?? ''}`,
+            `  input:  ${item.inputMessages.at(-1)?.content ?? ''}`,
+            `  output: ${item.outputText}`,
+            'evaluations:',
+            ...item.evaluations.map(
+              (e) =>
+                `  ${e.evaluator}: ${score(e.score)} ${e.label}${e.reason ? ` (${e.reason})` : ''}`,
+            ),
+            'feedback:',
+            ...item.feedback.map(
+              (f) => `  ${f.createdAt?.toISOString() ?? ''}  ${describeFeedback(f)}`,
+            ),
+          ].join('\n'),
+      );
     });
 }

@@ -4,8 +4,11 @@ import { Command, Option } from 'commander';
 import type { ServiceError } from '@grpc/grpc-js';
 import { common, inference, router } from '@keel/contracts';
 import { call, inferenceClient, routerClient } from '@keel/kit';
+import { addBudgetCommands } from './budgets';
+import { addDatasetCommands } from './datasets';
 import { addDeadLetterCommands } from './deadletters';
 import { addEvalCommands } from './evals';
+import { addUsageCommands } from './usage';
 import {
   type EvaluatorFlags,
   addEvaluatorFlags,
@@ -13,8 +16,17 @@ import {
   serviceLevelOf,
 } from './evaluator-flags';
 import { expiryOf } from './expiry';
+import { addFeedbackCommand } from './feedback';
 import { adminKey, tenantKey } from './keys';
+import { addCatalogCommands } from './prices';
+import { addRetrievalCommands } from './retrieval';
 import { addModelCommands, addProviderCommands } from './providers';
+import {
+  type RetrievalFlags,
+  addRetrievalFlags,
+  retrievalOf,
+  semanticCacheOf,
+} from './retrieval-flags';
 import {
   type FunctionSettingFlags,
   addSettingFlags,
@@ -157,7 +169,7 @@ const functionCommand = program
   .option('--variant <name>', 'variant name', 'default')
   .option('--max-tokens <n>', 'default max tokens', '512')
   .option('--default', "make it the tenant's default function", false);
-addEvaluatorFlags(addSettingFlags(functionCommand, { cache: true })).action(
+addRetrievalFlags(addEvaluatorFlags(addSettingFlags(functionCommand, { cache: true }))).action(
   async (
     name: string,
     options: {
@@ -167,7 +179,8 @@ addEvaluatorFlags(addSettingFlags(functionCommand, { cache: true })).action(
       maxTokens: string;
       default: boolean;
     } & FunctionSettingFlags &
-      EvaluatorFlags,
+      EvaluatorFlags &
+      RetrievalFlags,
   ) => {
     const client = routerClient(globals().router);
     const reply = await call<router.PutFunctionResponse>(
@@ -191,6 +204,8 @@ addEvaluatorFlags(addSettingFlags(functionCommand, { cache: true })).action(
             cache: cacheOf(options),
             evaluators: evaluatorsOf(options),
             serviceLevel: serviceLevelOf(options),
+            retrieval: retrievalOf(options),
+            semanticCache: semanticCacheOf(options),
           }),
           metadata,
           callback,
@@ -280,8 +295,24 @@ const connection = { router: () => globals().router, adminKey: () => adminKey(gl
 addTenantSettingsCommand(tenant, connection);
 addProviderCommands(program, connection);
 addModelCommands(program, connection);
+addCatalogCommands(program, connection);
+addBudgetCommands(program, connection);
 addDeadLetterCommands(program);
 addEvalCommands(program, () => tenantKey(globals().key));
+addUsageCommands(program, {
+  // An operator without a tenant key reads reports with the admin key.
+  report: () => globals().key ?? process.env.KEEL_API_KEY ?? adminKey(globals().adminKey),
+  admin: () => adminKey(globals().adminKey),
+});
+addDatasetCommands(program, {
+  ...connection,
+  apiKey: () => tenantKey(globals().key),
+});
+addFeedbackCommand(program, () => tenantKey(globals().key));
+addRetrievalCommands(program, {
+  retrieval: () => process.env.KEEL_RETRIEVAL_ADDR ?? '127.0.0.1:50053',
+  key: () => globals().key ?? process.env.KEEL_API_KEY ?? adminKey(globals().adminKey),
+});
 
 program.parseAsync().then(
   () => process.exit(0),

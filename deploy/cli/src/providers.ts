@@ -131,6 +131,21 @@ export function addModelCommands(program: Command, connection: Connection): void
       'USD per million cached input tokens (default: the input price)',
       usd,
     )
+    .option(
+      '--cache-write-usd-per-mtok <usd>',
+      'USD per million input tokens written to the prompt cache (default: the input price)',
+      usd,
+    )
+    .option(
+      '--reasoning-usd-per-mtok <usd>',
+      'USD per million reasoning tokens (default: the output price)',
+      usd,
+    )
+    .option(
+      '--effective-at <time>',
+      'when the change takes effect, ISO 8601, e.g. 2026-01-01T00:00:00Z (default: now)',
+      instant,
+    )
     .addOption(
       new Option('--tier <tier>', 'size class').choices(Object.keys(TIERS)).default('medium'),
     )
@@ -152,6 +167,9 @@ export function addModelCommands(program: Command, connection: Connection): void
           inputUsdPerMtok: bigint;
           outputUsdPerMtok: bigint;
           cachedInputUsdPerMtok?: bigint;
+          cacheWriteUsdPerMtok?: bigint;
+          reasoningUsdPerMtok?: bigint;
+          effectiveAt?: Date;
           tier: string;
           tokenizer: string;
           capability: string[];
@@ -175,10 +193,13 @@ export function addModelCommands(program: Command, connection: Connection): void
                     outputNanoUsdPerMtok: options.outputUsdPerMtok,
                     cachedInputNanoUsdPerMtok:
                       options.cachedInputUsdPerMtok ?? options.inputUsdPerMtok,
+                    cacheWriteNanoUsdPerMtok: options.cacheWriteUsdPerMtok,
+                    reasoningNanoUsdPerMtok: options.reasoningUsdPerMtok,
                   },
                   tokenizer: options.tokenizer,
                   capabilities: options.capability,
                 }),
+                effectiveAt: options.effectiveAt,
               },
               metadata,
               callback,
@@ -189,6 +210,7 @@ export function addModelCommands(program: Command, connection: Connection): void
         console.log(
           `model ${stored.name} (${stored.provider} ${stored.providerModel}) in catalog version ${catalog.version}`,
         );
+        if (catalog.effectiveAt) console.log(`effective at ${catalog.effectiveAt.toISOString()}`);
         console.log(
           `price:  ${stored.price?.inputNanoUsdPerMtok} input, ${stored.price?.outputNanoUsdPerMtok} output, ` +
             `${stored.price?.cachedInputNanoUsdPerMtok} cached input nano-USD per million tokens`,
@@ -216,6 +238,17 @@ function collectHeader(value: string, previous: Record<string, string>): Record<
 function tokens(value: string): bigint {
   if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError('expected a whole number of tokens');
   return BigInt(value);
+}
+
+/** A time as ISO 8601 with its zone (`2026-01-01T00:00:00Z`). */
+export function instant(value: string): Date {
+  const at = new Date(value);
+  if (!/(Z|[+-]\d\d:\d\d)$/.test(value) || Number.isNaN(at.getTime())) {
+    throw new InvalidArgumentError(
+      'expected an ISO 8601 time with its zone, e.g. 2026-01-01T00:00:00Z',
+    );
+  }
+  return at;
 }
 
 /** Dollars as typed (`0.075`), converted exactly to nano-USD: no floating point on the way. */

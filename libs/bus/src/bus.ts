@@ -11,7 +11,14 @@ import { Kvm } from '@nats-io/kv';
 import { type NatsConnection, headers } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { SpanKind, SpanStatusCode, context } from '@opentelemetry/api';
-import { type ConsumeOptions, type Subscription, startConsumer } from './consumer';
+import {
+  type BatchConsumeOptions,
+  type ConsumeOptions,
+  type ConsumerTarget,
+  type Subscription,
+  startBatchConsumer,
+  startConsumer,
+} from './consumer';
 import { DeadLetters } from './dead-letters';
 import { KvBucket } from './kv';
 import type { BusLogger } from './logger';
@@ -113,8 +120,20 @@ export class Bus {
   }
 
   /** Starts a durable pull consumer of one event (see ConsumeOptions). */
-  async consume<T>(contract: EventContract<T>, options: ConsumeOptions<T>): Promise<Subscription> {
-    const target = {
+  consume<T>(contract: EventContract<T>, options: ConsumeOptions<T>): Promise<Subscription> {
+    return this.track(startConsumer(this.targetOf(contract), contract, options));
+  }
+
+  /** Starts a durable pull consumer that hands its handler batches (see BatchConsumeOptions). */
+  consumeBatch<T>(
+    contract: EventContract<T>,
+    options: BatchConsumeOptions<T>,
+  ): Promise<Subscription> {
+    return this.track(startBatchConsumer(this.targetOf(contract), contract, options));
+  }
+
+  private targetOf<T>(contract: EventContract<T>): ConsumerTarget {
+    return {
       connection: this.connection,
       js: this.js,
       jsm: this.jsm,
@@ -123,7 +142,11 @@ export class Bus {
       stream: streamOf(contract.domain as Domain, this.prefix).name,
       subject: subjectOf(contract, this.prefix),
     };
-    const started = await startConsumer(target, contract, options);
+  }
+
+  /** Stopped by drain(). */
+  private async track(starting: Promise<Subscription>): Promise<Subscription> {
+    const started = await starting;
     const subscription: Subscription = {
       stop: async () => {
         this.subscriptions.delete(subscription);

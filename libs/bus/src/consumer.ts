@@ -19,6 +19,7 @@ import {
 import { type NatsConnection, nanos } from '@nats-io/nats-core';
 import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { exponentialNakDelay, pause, restartDelay } from './backoff';
+import { type BatchHandler, Batcher } from './batcher';
 import {
   type DeadLetterReasonKind,
   ensureDeadLetterStream,
@@ -45,6 +46,29 @@ export interface ConsumeOptions<T> {
   nakDelayMs?: (deliveryCount: number) => number;
   /** Handlers in flight at most; default 8. */
   concurrency?: number;
+  /**
+   * Messages delivered and not yet acked at most, across every replica sharing the durable;
+   * default the server's. 1 makes one writer of whatever the handler writes, in stream order.
+   */
+  maxAckPending?: number;
+}
+
+export interface BatchConsumeOptions<T> extends Omit<ConsumeOptions<T>, 'handler' | 'concurrency'> {
+  /**
+   * Handles a batch and resolves with the items that failed (the others are acked); throwing
+   * fails every item. Each failure is settled as a single handler's error would be.
+   */
+  handler: BatchHandler<T>;
+  /** Messages in one batch at most; default 256. */
+  maxBatch?: number;
+  /**
+   * Batches handled at once; default 1. With more, the handler must itself keep apart what
+   * two batches may not do at once. As many messages as these batches hold, and as many
+   * again, are pulled ahead.
+   */
+  concurrentBatches?: number;
+  /** How long a batch that is not full waits for more messages when it could start; default 5 ms. */
+  lingerMs?: number;
 }
 
 export interface Delivery {
@@ -74,6 +98,10 @@ export interface ConsumerTarget {
 
 const DEFAULT_ACK_WAIT_MS = 30_000;
 const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_MAX_BATCH = 256;
+const DEFAULT_LINGER_MS = 5;
+/** The server's default limit of messages delivered and not yet acked. */
+const DEFAULT_MAX_ACK_PENDING = 1_000;
 /** How long one pull request waits for messages before the next one replaces it. */
 const PULL_EXPIRES_MS = 5_000;
 
@@ -90,9 +118,32 @@ export async function startConsumer<T>(
   return new DurableConsumer(target, contract, options, concurrency, consumer);
 }
 
+/** A consumer whose handler takes batches (see Batcher). */
+export async function startBatchConsumer<T>(
+  target: ConsumerTarget,
+  contract: EventContract<T>,
+  options: BatchConsumeOptions<T>,
+): Promise<Subscription> {
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  const concurrency = options.concurrentBatches ?? 1;
+  const batcher = new Batcher(
+    options.handler,
+    { maxBatch, concurrency, lingerMs: options.lingerMs ?? DEFAULT_LINGER_MS },
+    target.subject,
+  );
+  const pulledAhead = (concurrency + 1) * maxBatch;
+  return startConsumer(target, contract, {
+    ...options,
+    concurrency: pulledAhead,
+    // The server would otherwise stop delivering at its default, below what is pulled ahead.
+    maxAckPending: options.maxAckPending ?? Math.max(DEFAULT_MAX_ACK_PENDING, pulledAhead),
+    handler: (message, delivery) => batcher.add({ message, delivery }),
+  });
+}
+
 async function openDurable(
   target: ConsumerTarget,
-  options: Pick<ConsumeOptions<unknown>, 'durable' | 'ackWaitMs'>,
+  options: Pick<ConsumeOptions<unknown>, 'durable' | 'ackWaitMs' | 'maxAckPending'>,
 ): Promise<Consumer> {
   await ensureDeadLetterStream(target.jsm, target.prefix);
   await ensureDurable(target, options);
@@ -105,12 +156,13 @@ async function openDurable(
  */
 async function ensureDurable(
   target: ConsumerTarget,
-  options: Pick<ConsumeOptions<unknown>, 'durable' | 'ackWaitMs'>,
+  options: Pick<ConsumeOptions<unknown>, 'durable' | 'ackWaitMs' | 'maxAckPending'>,
 ) {
   const { jsm, stream, subject } = target;
   const settings = {
     ack_wait: nanos(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
     max_deliver: -1,
+    ...(options.maxAckPending === undefined ? {} : { max_ack_pending: options.maxAckPending }),
   };
   try {
     await jsm.consumers.info(stream, options.durable);

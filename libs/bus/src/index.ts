@@ -1,6 +1,7 @@
 // The bus: JetStream events with de-duplication and trace context, durable consumers, KV.
 export { Bus, connectBus, type BusOptions } from './bus';
-export type { ConsumeOptions, Delivery, Subscription } from './consumer';
+export type { BatchFailures, BatchHandler, BatchItem } from './batcher';
+export type { BatchConsumeOptions, ConsumeOptions, Delivery, Subscription } from './consumer';
 export {
   DeadLetters,
   deadLetterReasonKinds,

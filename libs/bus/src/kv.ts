@@ -112,6 +112,60 @@ export class KvBucket {
       },
     };
   }
+
+  /**
+   * Calls `onEntry` with the current value of every key matching `filter` (`>`: all), then with
+   * every change: the new value, or null when the key is deleted, purged or aged out. A watch
+   * that ends unexpectedly is restarted, replaying every key's current value (a deletion made
+   * while it was down is not replayed), until `stop()`.
+   */
+  async watchKeys(
+    filter: string,
+    onEntry: (key: string, entry: KvEntry | null) => void,
+  ): Promise<{ stop(): void }> {
+    let stopped = false;
+    let markStopped!: () => void;
+    const stopRequested = new Promise<void>((resolve) => (markStopped = resolve));
+    let updates: QueuedIterator<KvWatchEntry> | null = await this.kv.watch({ key: filter });
+    void (async () => {
+      let failures = 0;
+      while (!stopped) {
+        try {
+          updates ??= await this.kv.watch({ key: filter });
+          if (stopped) updates.stop();
+          for await (const entry of updates) {
+            failures = 0;
+            try {
+              onEntry(entry.key, isLive(entry) ? entryOf(entry) : null);
+            } catch (error) {
+              this.logger.error(
+                { bucket: this.name, key: entry.key, err: error },
+                'KV watch callback failed',
+              );
+            }
+          }
+          if (stopped) return;
+          this.logger.error({ bucket: this.name, key: filter }, 'KV watch ended: restarting it');
+        } catch (error) {
+          if (stopped) return;
+          this.logger.error(
+            { bucket: this.name, key: filter, err: error },
+            'KV watch failed: restarting it',
+          );
+        }
+        updates = null;
+        failures += 1;
+        await pause(restartDelay(failures), stopRequested);
+      }
+    })();
+    return {
+      stop: () => {
+        stopped = true;
+        markStopped();
+        updates?.stop();
+      },
+    };
+  }
 }
 
 function isLive(entry: NatsKvEntry): boolean {

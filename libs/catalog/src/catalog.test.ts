@@ -3,6 +3,7 @@ import {
   BUILTIN_DEFAULT_MODEL,
   MODEL_CAPABILITIES,
   builtinCatalog,
+  catalogInEffect,
   findModel,
   nanoUsd,
   sameModels,
@@ -123,10 +124,45 @@ describe('sameModels', () => {
     expect(sameModels(base, retiered)).toBe(false);
   });
 
-  it('treats an absent price as an all-zero price', () => {
+  it('tells an absent price (unpriced) from an all-zero price (free)', () => {
     const absent = router.ModelCatalog.fromPartial({ models: [{ name: 'free' }] });
     const zero = router.ModelCatalog.fromPartial({ models: [{ name: 'free', price: {} }] });
-    expect(sameModels(absent, zero)).toBe(true);
+    expect(sameModels(absent, zero)).toBe(false);
+  });
+
+  it('ignores when each catalog takes effect', () => {
+    const now = builtinCatalog(1n);
+    const later = { ...builtinCatalog(2n), effectiveAt: new Date('2030-01-01T00:00:00Z') };
+    expect(sameModels(now, later)).toBe(true);
+  });
+});
+
+describe('catalogInEffect', () => {
+  const at = (version: bigint, iso?: string) => ({
+    ...builtinCatalog(version),
+    effectiveAt: iso === undefined ? undefined : new Date(iso),
+  });
+  const versionAt = (catalogs: router.ModelCatalog[], iso: string) =>
+    catalogInEffect(catalogs, new Date(iso))?.version ?? null;
+
+  it('picks the latest catalog whose effective time has come, an unset time from the start', () => {
+    const catalogs = [at(1n), at(2n, '2030-01-01T00:00:00Z'), at(3n, '2030-02-01T00:00:00Z')];
+    expect(versionAt(catalogs, '2029-12-31T23:59:59.999Z')).toBe(1n);
+    expect(versionAt(catalogs, '2030-01-01T00:00:00Z')).toBe(2n);
+    expect(versionAt(catalogs, '2030-01-31T00:00:00Z')).toBe(2n);
+    expect(versionAt(catalogs, '2031-01-01T00:00:00Z')).toBe(3n);
+  });
+
+  it('lets the higher version win a tie, and a later effective time win over a higher version', () => {
+    // 4 was scheduled for March; 5 took effect in January; 6 replaced 4 for March.
+    const catalogs = [at(6n, '2030-03-01Z'), at(4n, '2030-03-01Z'), at(5n, '2030-01-01Z')];
+    expect(versionAt(catalogs, '2030-02-01Z')).toBe(5n);
+    expect(versionAt(catalogs, '2030-03-01Z')).toBe(6n);
+  });
+
+  it('answers null before any catalog is in effect', () => {
+    expect(versionAt([at(1n, '2030-01-01Z')], '2029-01-01Z')).toBeNull();
+    expect(versionAt([], '2029-01-01Z')).toBeNull();
   });
 });
 

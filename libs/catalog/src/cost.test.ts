@@ -2,17 +2,29 @@ import { common, router } from '@keel/contracts';
 import { InvalidArgumentError } from '@keel/errors';
 import { costOf, isBilled } from './cost';
 
-const price = (input: bigint, output: bigint, cachedInput = 0n) =>
+const price = (
+  input: bigint,
+  output: bigint,
+  cachedInput = 0n,
+  optional: Pick<router.ModelPrice, 'cacheWriteNanoUsdPerMtok' | 'reasoningNanoUsdPerMtok'> = {},
+) =>
   router.ModelPrice.fromPartial({
     inputNanoUsdPerMtok: input,
     outputNanoUsdPerMtok: output,
     cachedInputNanoUsdPerMtok: cachedInput,
+    ...optional,
   });
-const usage = (input: bigint, output: bigint, cachedInput = 0n) =>
+const usage = (
+  input: bigint,
+  output: bigint,
+  cachedInput = 0n,
+  more: Pick<common.Usage, 'cacheWriteInputTokens' | 'reasoningTokens'> | object = {},
+) =>
   common.Usage.fromPartial({
     inputTokens: input,
     outputTokens: output,
     cachedInputTokens: cachedInput,
+    ...more,
   });
 
 // $0.01875 per million tokens: 18.75 nano-USD per token, not a whole number.
@@ -65,12 +77,48 @@ describe('costOf', () => {
     expect(costOf(p, usage(tokens + 1n, 0n))).toBe(86_469_112_845_513_523_219n);
   });
 
-  it('costs 0 for an absent price or no tokens', () => {
-    expect(costOf(undefined, usage(1_000n, 1_000n))).toBe(0n);
+  it('prices cache writes at the cache-write price, apart from cache reads', () => {
+    // claude-sonnet-4: $3 input, $15 output, $0.30 cache read, $3.75 cache write.
+    const sonnet = price(3_000_000_000n, 15_000_000_000n, 300_000_000n, {
+      cacheWriteNanoUsdPerMtok: 3_750_000_000n,
+    });
+    // 100k uncached × $3 + 200k read × $0.30 + 200k written × $3.75 = 0.3 + 0.06 + 0.75 = $1.11.
+    const call = usage(500_000n, 0n, 200_000n, { cacheWriteInputTokens: 200_000n });
+    expect(costOf(sonnet, call)).toBe(1_110_000_000n);
+  });
+
+  it('prices cache writes at the input price when the cache-write price is unset', () => {
+    const noWritePrice = price(3_000_000_000n, 0n, 300_000_000n);
+    const call = usage(1_000_000n, 0n, 0n, { cacheWriteInputTokens: 1_000_000n });
+    expect(costOf(noWritePrice, call)).toBe(3_000_000_000n);
+  });
+
+  it('prices reasoning tokens at the reasoning price, as part of the output', () => {
+    const p = price(0n, 4_000_000_000n, 0n, { reasoningNanoUsdPerMtok: 10_000_000_000n });
+    // 300k plain output × $4 + 700k reasoning × $10 = 1.2 + 7 = $8.20.
+    expect(costOf(p, usage(0n, 1_000_000n, 0n, { reasoningTokens: 700_000n }))).toBe(
+      8_200_000_000n,
+    );
+  });
+
+  it('prices reasoning tokens at the output price when the reasoning price is unset', () => {
+    // o4-mini: $1.10 input, $4.40 output; reasoning is billed as output.
+    const o4Mini = price(1_100_000_000n, 4_400_000_000n, 275_000_000n);
+    const call = usage(1_000_000n, 1_000_000n, 0n, { reasoningTokens: 900_000n });
+    expect(costOf(o4Mini, call)).toBe(5_500_000_000n);
+  });
+
+  it('prices a free model (every price 0) at 0', () => {
+    expect(costOf(price(0n, 0n), usage(1_000n, 1_000n))).toBe(0n);
     expect(costOf(price(1n, 1n), usage(0n, 0n))).toBe(0n);
   });
 
-  it('rejects negative counts and more cached than input tokens', () => {
+  it('returns null, never 0, for a model without a price', () => {
+    expect(costOf(undefined, usage(1_000n, 1_000n))).toBeNull();
+    expect(costOf(undefined, usage(0n, 0n))).toBeNull();
+  });
+
+  it('rejects negative counts and prices, and a part of the tokens larger than the whole', () => {
     const p = price(1n, 1n);
     expect(() => costOf(p, usage(-1n, 0n))).toThrow(InvalidArgumentError);
     expect(() => costOf(p, usage(1n, -1n))).toThrow(/usage.output_tokens: must not be negative/);
@@ -81,6 +129,17 @@ describe('costOf', () => {
     expect(() => costOf(price(-1n, 0n), usage(1n, 0n))).toThrow(
       /price.input_nano_usd_per_mtok: must not be negative/,
     );
+    expect(() => costOf(p, usage(10n, 0n, 6n, { cacheWriteInputTokens: 5n }))).toThrow(
+      /usage.cache_write_input_tokens: 5 with 6 cached exceeds input_tokens \(10\)/,
+    );
+    expect(() => costOf(p, usage(0n, 3n, 0n, { reasoningTokens: 4n }))).toThrow(
+      /usage.reasoning_tokens: 4 exceeds output_tokens \(3\)/,
+    );
+    expect(() =>
+      costOf(price(1n, 1n, 0n, { reasoningNanoUsdPerMtok: -1n }), usage(1n, 1n)),
+    ).toThrow(/price.reasoning_nano_usd_per_mtok: must not be negative/);
+    // Bad usage is refused whether or not the model has a price.
+    expect(() => costOf(undefined, usage(1n, -1n))).toThrow(/usage.output_tokens/);
   });
 });
 

@@ -2,6 +2,6 @@
 export { BUILTIN_DEFAULT_MODEL, builtinCatalog, nanoUsd } from './builtin';
 export { MODEL_CAPABILITIES, isModelCapability, type ModelCapability } from './capabilities';
 export { isKnownEncoding } from './encodings';
-export { findModel, sameModels } from './models';
+export { catalogInEffect, effectiveTime, findModel, sameModels } from './models';
 export { costOf, isBilled } from './cost';
 export { countChatTokens, countTokens, type TokenCount } from './tokens';

@@ -103,8 +103,12 @@ export function bucketsOf(prefix = DEFAULT_BUS_PREFIX) {
     idempotency: `${prefix}_idempotency`,
     /** The exact answer cache's entries, by tenant, function and request hash. */
     cache: `${prefix}_cache`,
+    /** The semantic cache's entries (question embedding and answer), by tenant, function and inference. */
+    semanticCache: `${prefix}_semcache`,
     /** Rate-limit counters: the budget leased so far, by limit and one-minute window. */
     rateLimits: `${prefix}_ratelimits`,
+    /** Budgets: spend and the replicas' leased holds, by budget and UTC day or month. */
+    budgets: `${prefix}_budgets`,
   };
 }
 

@@ -11,6 +11,8 @@ export interface EvaluatedInference {
   toolCalls: common.ToolCall[];
   /** From the request. */
   reference?: inference.Reference;
+  /** The passages retrieval gave the model, rendered as its system message; empty when none. */
+  retrievedContext?: string;
   /** PII counts etc. (the stored text may be redacted). */
   guardrails?: inference.GuardrailReport;
   latencyMs: number;

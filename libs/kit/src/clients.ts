@@ -1,6 +1,6 @@
-// gRPC clients of the router and inference services, with the caller's API key attached.
+// gRPC clients of the router, inference and billing services, with the caller's API key attached.
 import * as grpc from '@grpc/grpc-js';
-import { inference, router } from '@keel/contracts';
+import { billing, inference, router } from '@keel/contracts';
 import { context, propagation } from '@opentelemetry/api';
 
 type Callback<Res> = (error: grpc.ServiceError | null, response: Res) => void;
@@ -29,4 +29,8 @@ export function routerClient(address: string): router.RouterServiceClient {
 
 export function inferenceClient(address: string): inference.InferenceServiceClient {
   return new inference.InferenceServiceClient(address, grpc.credentials.createInsecure());
+}
+
+export function billingClient(address: string): billing.BillingServiceClient {
+  return new billing.BillingServiceClient(address, grpc.credentials.createInsecure());
 }

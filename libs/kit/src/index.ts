@@ -1,6 +1,6 @@
 // Keel's gRPC server kit: the server with health and reflection, API key auth, one mapping
 // from errors to status codes, the unary and server-streaming handler wrappers and graceful shutdown.
-export { call, inferenceClient, routerClient } from './clients';
+export { billingClient, call, inferenceClient, routerClient } from './clients';
 export { KeelServer } from './server';
 export { newApiKey, parseApiKey, verifySecret } from './api-key';
 export { KeyRing, type Principal } from './key-ring';
@@ -11,3 +11,4 @@ export { serverStream, type Send, type StreamContext } from './server-stream';
 export { CallEnded, type CallContext, cancelledByCaller } from './call-context';
 export { onShutdown } from './shutdown';
 export type { KitLogger } from './logger';
+export { startService, type RunningService, type ServiceEnv, type ServiceParts } from './service';

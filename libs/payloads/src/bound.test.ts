@@ -51,3 +51,23 @@ describe('the inline bound', () => {
     expect(fitsInline(text)).toBe(false);
   });
 });
+
+describe('the inline bound with retrieved context', () => {
+  it('counts the rendered context the model was given', () => {
+    const text = {
+      inputMessages: [user('ab')],
+      outputText: 'c',
+      retrieval: { renderedContext: '[1] 語' },
+    };
+    expect(textBytes(text)).toBe(2 + 1 + 4 + 3);
+    const half = 'x'.repeat(INFERENCE_TEXT_INLINE_MAX_BYTES / 2);
+    expect(fitsInline({ inputMessages: [user(half)], outputText: half })).toBe(true);
+    expect(
+      fitsInline({
+        inputMessages: [user(half)],
+        outputText: half,
+        retrieval: { renderedContext: 'p' },
+      }),
+    ).toBe(false);
+  });
+});

@@ -7,11 +7,13 @@ export interface InferenceText {
   outputText: string;
   /** What the request gave its evaluators to compare the answer with. */
   reference?: inference.Reference | undefined;
+  /** The retrieved context the model was given, rendered. */
+  retrieval?: Pick<inference.RetrievedContext, 'renderedContext'> | undefined;
 }
 
 /**
- * UTF-8 bytes of the messages' content, the output and the reference's answer and context:
- * what the inline bound counts.
+ * UTF-8 bytes of the messages' content, the output, the reference's answer and context, and
+ * the rendered retrieved context: what the inline bound counts.
  */
 export function textBytes(text: InferenceText): number {
   let bytes = Buffer.byteLength(text.outputText, 'utf8');
@@ -20,6 +22,7 @@ export function textBytes(text: InferenceText): number {
     bytes += Buffer.byteLength(text.reference.answer, 'utf8');
     for (const passage of text.reference.context) bytes += Buffer.byteLength(passage, 'utf8');
   }
+  if (text.retrieval) bytes += Buffer.byteLength(text.retrieval.renderedContext, 'utf8');
   return bytes;
 }
 

@@ -54,9 +54,27 @@ describe('InferencePayloads', () => {
     expect(await payloads.read(event)).toEqual({
       inputMessages: event.inputMessages,
       outputText: 'Click Reset.',
+      renderedContext: '',
     });
     const store = await new Objm(bus.connection).open(bucketsOf(bus.prefix).payloads);
     expect(await store.info(event.inferenceId)).toBeNull();
+  });
+
+  it('stores a large rendered context with the text, keeping the chunk ids in the event', async () => {
+    const context = `[1] ${'A passage of the handbook. '.repeat(3_000)}`;
+    const event = {
+      ...completed({ messages: ['What does the handbook say?'], output: 'It says so.' }),
+      retrieval: inference.RetrievedContext.fromPartial({
+        collection: 'handbook',
+        chunkIds: ['doc#0'],
+        renderedContext: context,
+      }),
+    };
+    const slim = await payloads.offload(event);
+
+    expect(slim.payload).toBeDefined();
+    expect(slim.retrieval).toMatchObject({ chunkIds: ['doc#0'], renderedContext: '' });
+    expect((await payloads.read(slim)).renderedContext).toBe(context);
   });
 
   it('stores a large text, references it from a small event, and reads it back exactly', async () => {

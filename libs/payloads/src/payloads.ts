@@ -76,6 +76,7 @@ export class InferencePayloads {
       inputMessages: [],
       outputText: '',
       reference: undefined,
+      retrieval: event.retrieval && { ...event.retrieval, renderedContext: '' },
       payload: {
         bucket: this.bucket,
         object: event.inferenceId,

@@ -255,6 +255,34 @@ describe('Policy.decide', () => {
     );
   });
 
+  it('runs a pinned variant instead of the one the policy picks', () => {
+    const decision = decide({ functionName: 'search.rerank', variantName: 'cheap' });
+    expect(decision).toMatchObject({ variantName: 'cheap', modelChain: ['gpt-4o-mini'] });
+    expect(decision.explanation).toBe(
+      "function 'search.rerank' runs the variant pinned by the request → variant 'cheap' → " +
+        'models gpt-4o-mini (policy snapshot 7, catalog 1)',
+    );
+  });
+
+  it('with both pinned, runs the pinned variant on the pinned model', () => {
+    const decision = decide({
+      functionName: 'search.rerank',
+      variantName: 'cheap',
+      model: 'claude-3-5-haiku',
+    });
+    expect(decision).toMatchObject({ variantName: 'cheap', modelChain: ['claude-3-5-haiku'] });
+  });
+
+  it("fails with InvalidArgument naming variant_name and the function's variants", () => {
+    const error = failure(() => decide({ functionName: 'search.rerank', variantName: 'gone' }));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as InvalidArgumentError).field).toBe('variant_name');
+    expect(error.message).toBe(
+      "variant_name: 'gone' is not a variant of function 'search.rerank' " +
+        "(its variants: 'cheap', 'strong')",
+    );
+  });
+
   it('fails with InvalidArgument when the pinned model is not in the catalog', () => {
     const error = failure(() => decide({ functionName: 'support.answer', model: 'gpt-9' }));
     expect(error).toBeInstanceOf(InvalidArgumentError);
@@ -293,5 +321,63 @@ describe('Policy.decide', () => {
     const decision = decide({ functionName: 'support.answer' });
     const bytes = router.RouteDecision.encode(decision).finish();
     expect(router.RouteDecision.decode(bytes)).toEqual(decision);
+  });
+});
+
+describe('Policy with scheduled catalogs', () => {
+  const publishedAt = new Date('2030-01-01T00:00:00Z');
+  const repricedAt = new Date('2030-01-02T00:00:00Z');
+  const current = { ...catalogWithProviderModels(1n), effectiveAt: publishedAt };
+  // Version 2 reprices gpt-4o-mini and drops gpt-4o from the next day on.
+  const repriced = {
+    ...current,
+    version: 2n,
+    effectiveAt: repricedAt,
+    models: current.models
+      .filter((model) => model.name !== 'gpt-4o')
+      .map((model) =>
+        model.name === 'gpt-4o-mini'
+          ? { ...model, price: { ...model.price!, inputNanoUsdPerMtok: 1n } }
+          : model,
+      ),
+  };
+  const scheduled = Policy.from(
+    { ...snapshot, catalog: current, scheduledCatalogs: [repriced] },
+    8n,
+  );
+  const justBefore = new Date(repricedAt.getTime() - 1);
+  const decideAt = (at: Date, request: Partial<RouteRequest> = {}) =>
+    scheduled.decide({
+      tenantId: 'acme',
+      functionName: 'support.answer',
+      model: '',
+      at,
+      ...request,
+    });
+
+  it('decides with the catalog in effect when the request started', () => {
+    expect(decideAt(justBefore).catalogVersion).toBe(1n);
+    expect(decideAt(repricedAt).catalogVersion).toBe(2n);
+    expect(decideAt(repricedAt).explanation).toContain('catalog 2');
+    // Clocks disagree: a time before the snapshot's catalog still uses that catalog.
+    expect(decideAt(new Date('2029-01-01T00:00:00Z')).catalogVersion).toBe(1n);
+  });
+
+  it('looks models up in the catalog in effect at the time asked', () => {
+    expect(scheduled.model('gpt-4o-mini', justBefore)?.price?.inputNanoUsdPerMtok).not.toBe(1n);
+    expect(scheduled.model('gpt-4o-mini', repricedAt)?.price?.inputNanoUsdPerMtok).toBe(1n);
+    expect(scheduled.model('gpt-4o', justBefore)).not.toBeNull();
+    expect(scheduled.model('gpt-4o', repricedAt)).toBeNull();
+    expect(scheduled.catalog.version).toBe(1n);
+  });
+
+  it('checks the chain and a pinned model against the catalog in effect', () => {
+    const rerank = { functionName: 'search.rerank' };
+    expect(decideAt(justBefore, rerank).modelChain).toEqual(['gpt-4o', 'claude-sonnet-4']);
+    expect(failure(() => decideAt(repricedAt, rerank))).toBeInstanceOf(FailedPreconditionError);
+    expect(decideAt(justBefore, { model: 'gpt-4o' }).modelChain).toEqual(['gpt-4o']);
+    expect(failure(() => decideAt(repricedAt, { model: 'gpt-4o' })).message).toContain(
+      'not in the catalog (version 2)',
+    );
   });
 });

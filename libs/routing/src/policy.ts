@@ -1,3 +1,4 @@
+import { catalogInEffect } from '@keel/catalog';
 import { router } from '@keel/contracts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@keel/errors';
 
@@ -8,12 +9,26 @@ export interface RouteRequest {
   functionName: string;
   /** '' lets the variant's chain decide; a catalog name pins that one model. */
   model: string;
+  /** When the request started: it runs on the catalog in effect then. Absent: now. */
+  at?: Date;
+  /**
+   * '' (or absent) lets the function's policy pick the variant; a name runs that variant of the
+   * function. With `model` also set, the variant is this one and the model replaces its chain.
+   */
+  variantName?: string;
 }
 
 interface TenantIndex {
   defaultFunctionName: string;
   functions: Map<string, FunctionIndex>;
   settings: router.TenantSettings | undefined;
+  budgets: router.Budget[];
+}
+
+/** A catalog version with its models by name. */
+interface CatalogIndex {
+  catalog: router.ModelCatalog;
+  models: Map<string, router.Model>;
 }
 
 interface FunctionIndex {
@@ -29,9 +44,11 @@ interface FunctionIndex {
 export class Policy {
   private constructor(
     readonly version: bigint,
+    /** The catalog in effect when the snapshot was published. */
     readonly catalog: router.ModelCatalog,
     private readonly tenants: Map<string, TenantIndex>,
-    private readonly models: Map<string, router.Model>,
+    /** That catalog and the ones scheduled after it. */
+    private readonly catalogs: CatalogIndex[],
   ) {}
 
   /**
@@ -61,10 +78,14 @@ export class Policy {
         defaultFunctionName: tenant.defaultFunctionName,
         functions,
         settings: tenant.settings,
+        budgets: tenant.budgets,
       });
     }
-    const models = new Map(catalog.models.map((model) => [model.name, model]));
-    return new Policy(version, catalog, tenants, models);
+    const catalogs = [catalog, ...snapshot.scheduledCatalogs].map((each) => ({
+      catalog: each,
+      models: new Map(each.models.map((model) => [model.name, model])),
+    }));
+    return new Policy(version, catalog, tenants, catalogs);
   }
 
   /** A tenant's function as the snapshot holds it (its guardrails, limits, cache), or null. */
@@ -72,20 +93,40 @@ export class Policy {
     return this.tenants.get(tenantId)?.functions.get(functionName)?.fn ?? null;
   }
 
+  /** A tenant's budgets, tenant-wide and its functions'; none for an unknown tenant. */
+  budgets(tenantId: string): readonly router.Budget[] {
+    return this.tenants.get(tenantId)?.budgets ?? [];
+  }
+
   /** What a tenant set for all its functions, or null when it set nothing. */
   tenantSettings(tenantId: string): router.TenantSettings | null {
     return this.tenants.get(tenantId)?.settings ?? null;
   }
 
-  /** The catalog's model of that name, or null. */
-  model(name: string): router.Model | null {
-    return this.models.get(name) ?? null;
+  /** The model of that name in the catalog in effect at `at` (now by default), or null. */
+  model(name: string, at: Date = new Date()): router.Model | null {
+    return this.indexAt(at).models.get(name) ?? null;
+  }
+
+  /**
+   * The catalog in effect at `at`: the latest scheduled one whose time has come, else the
+   * snapshot's own (also for a time before it, as when this host's clock runs behind).
+   */
+  private indexAt(at: Date): CatalogIndex {
+    // Nothing scheduled, as almost always: no search on the request path.
+    if (this.catalogs.length === 1) return this.catalogs[0];
+    const catalog = catalogInEffect(
+      this.catalogs.map((index) => index.catalog),
+      at,
+    );
+    return this.catalogs.find((index) => index.catalog === catalog) ?? this.catalogs[0];
   }
 
   /**
    * Which variant and model chain serve `request`, and why. Throws NotFoundError for an
-   * unknown tenant or function, InvalidArgumentError for a pinned model outside the catalog,
-   * and FailedPreconditionError when the function's own configuration cannot be served.
+   * unknown tenant or function, InvalidArgumentError for a pinned model outside the catalog or
+   * a pinned variant the function does not have, and FailedPreconditionError when the
+   * function's own configuration cannot be served.
    */
   decide(request: RouteRequest): router.RouteDecision {
     const tenant = this.tenants.get(request.tenantId);
@@ -103,21 +144,25 @@ export class Policy {
     }
     const fn = tenant.functions.get(functionName);
     if (!fn) throw new NotFoundError(`function '${functionName}' does not exist`);
+    const catalog = this.indexAt(request.at ?? new Date());
 
-    const { variant, how } = this.pickVariant(fn);
+    const { variant, how } = request.variantName
+      ? this.pinnedVariant(fn, request.variantName)
+      : this.pickVariant(fn);
     const subject = byDefault
       ? `function '${functionName}' (the tenant's default)`
       : `function '${functionName}'`;
-    const versions = `(policy snapshot ${this.version}, catalog ${this.catalog.version})`;
+    const versions = `(policy snapshot ${this.version}, catalog ${catalog.catalog.version})`;
 
     if (request.model !== '') {
-      if (!this.models.has(request.model)) {
+      if (!catalog.models.has(request.model)) {
         throw new InvalidArgumentError(
           'model',
-          `'${request.model}' is not in the catalog (version ${this.catalog.version})`,
+          `'${request.model}' is not in the catalog (version ${catalog.catalog.version})`,
         );
       }
       return this.decision(
+        catalog.catalog,
         functionName,
         variant,
         [request.model],
@@ -126,14 +171,31 @@ export class Policy {
       );
     }
 
-    this.checkChain(functionName, variant);
+    this.checkChain(catalog, functionName, variant);
     return this.decision(
+      catalog.catalog,
       functionName,
       variant,
       variant.modelChain,
       `${subject} ${how} → variant '${variant.variantName}' → ` +
         `models ${variant.modelChain.join(', ')} ${versions}`,
     );
+  }
+
+  private pinnedVariant(
+    fn: FunctionIndex,
+    variantName: string,
+  ): { variant: router.Variant; how: string } {
+    const variant = fn.variants.get(variantName);
+    if (!variant) {
+      const known = [...fn.variants.keys()].map((name) => `'${name}'`).join(', ');
+      throw new InvalidArgumentError(
+        'variant_name',
+        `'${variantName}' is not a variant of function '${fn.fn.functionName}' ` +
+          `(its variants: ${known || 'none'})`,
+      );
+    }
+    return { variant, how: 'runs the variant pinned by the request' };
   }
 
   private pickVariant(fn: FunctionIndex): { variant: router.Variant; how: string } {
@@ -155,23 +217,24 @@ export class Policy {
     return { variant: first, how: 'has no policy and runs its first variant' };
   }
 
-  private checkChain(functionName: string, variant: router.Variant): void {
+  private checkChain(catalog: CatalogIndex, functionName: string, variant: router.Variant): void {
     if (variant.modelChain.length === 0) {
       throw new FailedPreconditionError(
         `variant '${variant.variantName}' of function '${functionName}' has no models`,
       );
     }
-    const missing = variant.modelChain.filter((name) => !this.models.has(name));
+    const missing = variant.modelChain.filter((name) => !catalog.models.has(name));
     if (missing.length > 0) {
       throw new FailedPreconditionError(
         `variant '${variant.variantName}' of function '${functionName}' names ` +
           `${missing.map((name) => `'${name}'`).join(', ')}, not in the catalog ` +
-          `(version ${this.catalog.version})`,
+          `(version ${catalog.catalog.version})`,
       );
     }
   }
 
   private decision(
+    catalog: router.ModelCatalog,
     functionName: string,
     variant: router.Variant,
     modelChain: string[],
@@ -182,7 +245,7 @@ export class Policy {
       variantName: variant.variantName,
       modelChain: [...modelChain],
       policyVersion: this.version,
-      catalogVersion: this.catalog.version,
+      catalogVersion: catalog.version,
       explanation,
       defaultMaxTokens: variant.defaultMaxTokens,
     };

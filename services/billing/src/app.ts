@@ -1,72 +1,55 @@
 // The billing service: prices every completed inference into the ledger, exactly once, from
-// the catalog version the inference names. gRPC serves health and reflection.
-import { connectBus } from '@keel/bus';
-import { KeelServer } from '@keel/kit';
-import { CatalogVersions, openSnapshotBuckets } from '@keel/snapshots';
-import { connectStore } from '@keel/store';
+// the catalog version the inference names, and keeps hourly usage rollups. gRPC serves the
+// analysts' BillingService, health and reflection.
+import { type RunningService, startService } from '@keel/kit';
+import { CatalogVersions, SnapshotFollower, openSnapshotBuckets } from '@keel/snapshots';
 import type { Logger } from '@keel/telemetry';
 import type { BillingConfig } from './config';
+import { consumeBudgetAlerts } from './consumers/budget-alerts';
 import { consumeInferenceCompleted } from './consumers/inference-completed';
-import { LEDGER, type LedgerDocument, ledgerIndexes } from './store/ledger';
+import { bindBillingService } from './rpc/server';
+import { BudgetSpend } from './store/budget-spend';
+import { LedgerWriter } from './store/ledger-writer';
 
-export interface BillingApp {
-  port: number;
-  stop(): Promise<void>;
-}
+export type BillingApp = RunningService;
 
-export async function startBilling(config: BillingConfig, logger: Logger): Promise<BillingApp> {
-  const store = await connectStore({
-    url: config.MONGO_URL,
-    dbPrefix: config.KEEL_DB_PREFIX,
-    service: 'billing',
-  });
-  const bus = await connectBus({
-    servers: config.NATS_URL,
-    name: 'billing',
-    prefix: config.KEEL_BUS_PREFIX,
-    logger,
-  }).catch(async (error: unknown) => {
-    await store.close();
-    throw error;
-  });
-  const server = new KeelServer({
-    serviceName: 'billing',
-    logger,
-    host: config.KEEL_BIND_HOST,
-    port: config.KEEL_BILLING_PORT,
-  });
-  const stopDependencies = async () => {
-    await bus.drain();
-    await store.close();
-  };
-
-  try {
-    await store.ensureIndexes(ledgerIndexes);
+export function startBilling(config: BillingConfig, logger: Logger): Promise<BillingApp> {
+  const options = { service: 'billing', port: config.KEEL_BILLING_PORT, env: config, logger };
+  return startService(options, async ({ store, bus, server, onStop }) => {
+    const writer = await LedgerWriter.open(
+      store,
+      logger,
+      config.KEEL_BILLING_FAULT_KILL_AFTER_WRITES,
+    );
+    // Its indexes are made before any consumer writes, not while the ledger's writes wait.
+    const budgetSpend = await BudgetSpend.open(store);
     await bus.ensureStreams(['inference', 'billing']);
-    const { catalog } = await openSnapshotBuckets(bus);
+    const buckets = await openSnapshotBuckets(bus);
+    // The router's keys snapshot authenticates the analysts' reports.
+    const follower = await SnapshotFollower.follow(buckets, logger);
+    onStop(() => follower.stop());
+    // Budget alerts follow the ledger's spend; the budgets come with the policy snapshot.
+    await consumeBudgetAlerts({
+      bus,
+      spend: budgetSpend,
+      follower,
+      logger,
+      ackWaitMs: config.KEEL_BILLING_ACK_WAIT_MS,
+    });
     await consumeInferenceCompleted({
       bus,
-      ledger: store.collection<LedgerDocument>(LEDGER),
-      catalogs: new CatalogVersions(catalog),
+      writer,
+      catalogs: new CatalogVersions(buckets.catalog),
       logger,
-      concurrency: config.KEEL_BILLING_CONCURRENCY,
+      maxBatch: config.KEEL_BILLING_MAX_BATCH,
       ackWaitMs: config.KEEL_BILLING_ACK_WAIT_MS,
       maxDeliver: config.KEEL_BILLING_MAX_DELIVER,
-      killAfterWrites: config.KEEL_BILLING_FAULT_KILL_AFTER_WRITES,
     });
-    const port = await server.start();
-    server.setServing(true);
-    return {
-      port,
-      // The gRPC server first, then the consumer (bus.drain lets its handlers finish and ack),
-      // then the store.
-      stop: async () => {
-        await server.shutdown();
-        await stopDependencies();
-      },
-    };
-  } catch (error) {
-    await stopDependencies();
-    throw error;
-  }
+    bindBillingService(server, {
+      writer,
+      deadLetters: bus.deadLetters,
+      keyRing: follower.keyRing,
+      logger,
+    });
+  });
 }

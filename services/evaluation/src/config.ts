@@ -20,8 +20,21 @@ export const configShape = {
    * unset: no tenant has a judge key, and llm_judge evaluations count as errors.
    */
   KEEL_JUDGE_KEYS_FILE: z.string().optional(),
+  /** How long one experiment inference may take, in ms, before it counts as an error. */
+  KEEL_EXPERIMENT_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
   /** How long one judge call may take, in ms, before it is retried with the message. */
   KEEL_JUDGE_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /**
+   * Drift: the latest scores of one evaluator for a function's variant; a key is tested each
+   * time this many more of its scores arrive.
+   */
+  KEEL_DRIFT_WINDOW_SIZE: z.coerce.number().int().min(2).default(100),
+  /** Drift: the scores just before the window that it is compared with. */
+  KEEL_DRIFT_BASELINE_SIZE: z.coerce.number().int().min(2).default(400),
+  /** Drift: the one-sided p-value of Welch's t-test under which a drop is significant. */
+  KEEL_DRIFT_ALPHA: z.coerce.number().gt(0).lt(1).default(0.01),
+  /** Drift: how far the window's mean score must fall below the baseline's to be reported. */
+  KEEL_DRIFT_MIN_DROP: z.coerce.number().min(0).max(1).default(0.05),
 };
 
 export type EvaluationConfig = ReturnType<typeof loadConfig<typeof configShape>>;

@@ -24,6 +24,8 @@ export interface TestFunction {
   /** Unset: its answers are not cached. */
   cache?: router.CachePolicy;
   guardrails?: router.Guardrails;
+  retrieval?: router.RetrievalConfig;
+  semanticCache?: router.SemanticCachePolicy;
 }
 
 /** What a snapshot carries beyond the builtin catalog: the operator's providers and models. */
@@ -65,6 +67,8 @@ export function policySnapshot(
             policy: { fixed: { variantName: `${fn.name}.v1` } },
             cache: fn.cache,
             guardrails: fn.guardrails,
+            retrieval: fn.retrieval,
+            semanticCache: fn.semanticCache,
           })),
           settings: operator.tenantSettings,
         },

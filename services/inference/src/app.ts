@@ -6,6 +6,7 @@ import { bucketsOf, events } from '@keel/contracts';
 import { KeelServer } from '@keel/kit';
 import { SnapshotFollower, openSnapshotBuckets } from '@keel/snapshots';
 import type { Logger } from '@keel/telemetry';
+import { uuidv7 } from 'uuidv7';
 import type { InferenceConfig } from './config';
 import { warmGuardrails } from './guardrails/warm';
 import { ProviderRegistry } from './providers/registry';
@@ -14,9 +15,14 @@ import { CompletedPublisher } from './publish/completed-publisher';
 import { openPayloadStore } from './publish/payload-store';
 import { bindInference } from './server';
 import { ExactCache } from './cache/exact-cache';
+import { SemanticCache } from './cache/semantic-cache';
+import { RetrievalClient } from './retrieval/client';
+import { SemanticCacheEntries } from './store/semantic-cache-entries';
 import { CacheEntries } from './store/cache-entries';
 import { IdempotencyClaims } from './store/idempotency-claims';
+import { Budgeter } from './budget/budgeter';
 import { RateLimiter } from './rate-limit/limiter';
+import { BudgetHolds } from './store/budget-holds';
 import { RateLimitCounters } from './store/rate-limit-counters';
 
 export interface InferenceApp {
@@ -92,9 +98,30 @@ async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promi
     logger,
   });
 
+  const semanticCache = new SemanticCache({
+    store: await SemanticCacheEntries.open(bus),
+    maxEntries: config.KEEL_SEMANTIC_CACHE_MAX_ENTRIES,
+    logger,
+  });
+  await semanticCache.start();
+  const retrieval = new RetrievalClient(
+    config.KEEL_RETRIEVAL_ADDRESS,
+    config.KEEL_RETRIEVAL_TIMEOUT_MS,
+  );
+
   const rateLimiter = new RateLimiter(await RateLimitCounters.open(bus), {
     whenUnavailable: config.KEEL_RATE_LIMIT_WHEN_UNAVAILABLE,
     leaseTimeoutMs: config.KEEL_RATE_LIMIT_LEASE_TIMEOUT_MS,
+    logger,
+  });
+
+  const budgetHolds = await BudgetHolds.open(bus, {
+    replicaId: uuidv7(),
+    onRenewError: (error) => logger.warn({ err: error }, 'budget holds (NATS KV) not renewed'),
+  });
+  const budgeter = new Budgeter(budgetHolds, {
+    whenUnavailable: config.KEEL_BUDGET_WHEN_UNAVAILABLE,
+    leaseTimeoutMs: config.KEEL_BUDGET_LEASE_TIMEOUT_MS,
     logger,
   });
 
@@ -110,8 +137,11 @@ async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promi
     publisher,
     claims,
     cache,
+    semanticCache,
+    retrieval,
     limits: { maxMessages: config.KEEL_MAX_MESSAGES, maxInputChars: config.KEEL_MAX_INPUT_CHARS },
     rateLimiter,
+    budgeter,
     logger,
   });
   const port = await server.start();
@@ -130,7 +160,11 @@ async function startOn(bus: Bus, config: InferenceConfig, logger: Logger): Promi
       stopping = true;
       await server.shutdown();
       await publisher.stop(PUBLISH_FLUSH_MS);
+      // What this replica spent reaches the shared state, and what it held returns to it.
+      await budgetHolds.releaseAll();
       follower.stop();
+      semanticCache.stop();
+      retrieval.close();
       await bus.drain();
     },
   };

@@ -64,6 +64,25 @@ export const configShape = {
   KEEL_RATE_LIMIT_WHEN_UNAVAILABLE: z.enum(['allow', 'refuse']).default('allow'),
   /** The longest a request waits for a lease of its rate limit's budget. */
   KEEL_RATE_LIMIT_LEASE_TIMEOUT_MS: positiveInt(250),
+  /**
+   * What a request under a hard budget does when the shared budget state (NATS KV) does not
+   * answer within KEEL_BUDGET_LEASE_TIMEOUT_MS: `refuse` answers UNAVAILABLE, `allow` runs it
+   * (a lease arriving later pays for it, if any is left). Refuse by default: a hard budget
+   * promises not to spend, and every request waiting on the stalled lease would be allowed.
+   */
+  KEEL_BUDGET_WHEN_UNAVAILABLE: z.enum(['allow', 'refuse']).default('refuse'),
+  /**
+   * The longest a request waits for a lease of its budget's money. Longer than the rate
+   * limits': under a burst, leases queue behind each other, and a request allowed past a lease
+   * that is only slow spends money no lease covered.
+   */
+  KEEL_BUDGET_LEASE_TIMEOUT_MS: positiveInt(2_000),
+  /** Where retrieval is called: passages for a function's collection, the semantic cache's embeddings. */
+  KEEL_RETRIEVAL_ADDRESS: z.string().default('127.0.0.1:50053'),
+  /** The longest one retrieval call may take (within the caller's own deadline). */
+  KEEL_RETRIEVAL_TIMEOUT_MS: positiveInt(2_000),
+  /** The most answers the semantic cache keeps in each process (about 3 KB each, in all). */
+  KEEL_SEMANTIC_CACHE_MAX_ENTRIES: positiveInt(20_000),
   /** The sim model's wait before it answers. */
   KEEL_SIM_LATENCY_MS: nonNegative(0),
   /** The sim model's generation speed; 0 answers at once. */

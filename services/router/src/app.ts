@@ -7,13 +7,14 @@ import { SnapshotFollower, openSnapshotBuckets } from '@keel/snapshots';
 import { connectStore, type Store } from '@keel/store';
 import type { Logger } from '@keel/telemetry';
 import { ensureBootstrapKey } from './bootstrap';
+import { consumeExperimentCompleted } from './consumers/experiment-completed';
 import type { RouterConfig } from './config';
 import type { RouterDeps } from './deps';
 import { publishCatalog } from './operations/publish-catalog';
 import { routerService } from './server';
 import { Catalogs } from './snapshots/catalog';
 import { SnapshotPublisher } from './snapshots/publisher';
-import { routerIndexes, routerStore } from './store/router-store';
+import { dropRetiredIndexes, routerIndexes, routerStore } from './store/router-store';
 
 export interface RouterApp {
   port: number;
@@ -36,6 +37,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
       dbPrefix: config.KEEL_DB_PREFIX,
       service: 'router',
     });
+    await dropRetiredIndexes(store);
     await store.ensureIndexes(routerIndexes);
     bus = await connectBus({
       servers: config.NATS_URL,
@@ -47,8 +49,14 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
 
     const records = routerStore(store);
     const catalogs = new Catalogs(buckets.catalog);
-    const catalog = await publishCatalog(catalogs, records.models);
-    logger.info({ catalog_version: catalog.version.toString() }, 'model catalog current');
+    const [catalog, ...scheduled] = await publishCatalog(catalogs, records.models);
+    logger.info(
+      {
+        catalog_version: catalog.version.toString(),
+        scheduled_versions: scheduled.map((each) => each.version.toString()),
+      },
+      'model catalog current',
+    );
 
     follower = await SnapshotFollower.follow(buckets, logger, {
       reloadMs: config.KEEL_SNAPSHOT_RELOAD_MS,
@@ -67,6 +75,9 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     if (config.KEEL_BOOTSTRAP_KEY_FILE) {
       await ensureBootstrapKey(deps, config.KEEL_BOOTSTRAP_KEY_FILE, logger);
     }
+    // Each variant's latest experiment gate, which PromoteVariant checks.
+    await bus.ensureStreams(['evaluation']);
+    await consumeExperimentCompleted({ bus, gates: records.variantGates });
 
     const server = new KeelServer({
       serviceName: 'router',

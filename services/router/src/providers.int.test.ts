@@ -106,10 +106,9 @@ describe('providers and models', () => {
       provider: 'anthropic',
       providerModel: 'claude-3-5-haiku-20241022',
     });
-    await new Catalogs(reader.buckets.catalog).publish({
-      ...builtin,
-      models: [...builtin.models, claude],
-    });
+    await new Catalogs(reader.buckets.catalog).publish([
+      { ...builtin, models: [...builtin.models, claude], effectiveAt: new Date() },
+    ]);
     const before = (await reader.policy()).version;
     const fn = r.client.putFunction(tenantAdmin, {
       functionName: 'support.answer',
@@ -258,7 +257,10 @@ describe('providers and models', () => {
       [{ tier: router.ModelTier.MODEL_TIER_UNSPECIFIED }, /model\.tier: /],
       [{ tokenizer: 'p50k_base' }, /model\.tokenizer: 'p50k_base' is not a known tokenizer/],
       [{ capabilities: ['chat'] }, /model\.capabilities\[0\]: 'chat' is not a capability/],
-      [{ price: undefined }, /model\.price: a price is required/],
+      [
+        { price: { ...gpt4oMini().price!, reasoningNanoUsdPerMtok: -1n } },
+        /model\.price\.reasoning_nano_usd_per_mtok: must be 0 or more/,
+      ],
     ];
     for (const [change, message] of cases) {
       const call = r.client.putModel(r.operatorToken, { ...gpt4oMini(), ...change });

@@ -142,15 +142,33 @@ export class RouterClient {
     );
   }
 
-  putModel(token: string | null, model: router.Model | undefined) {
+  putModel(token: string | null, model: router.Model | undefined, effectiveAt?: Date) {
     return this.call<router.PutModelResponse>(token, (metadata, done) =>
-      this.client.putModel({ model }, metadata, done),
+      this.client.putModel({ model, effectiveAt }, metadata, done),
     );
   }
 
   getCatalog(token: string | null) {
     return this.call<router.GetCatalogResponse>(token, (metadata, done) =>
       this.client.getCatalog({}, metadata, done),
+    );
+  }
+
+  putBudget(token: string | null, budget: Partial<router.Budget>) {
+    return this.call<router.PutBudgetResponse>(token, (metadata, done) =>
+      this.client.putBudget({ budget: router.Budget.fromPartial(budget) }, metadata, done),
+    );
+  }
+
+  deleteBudget(token: string | null, request: Partial<router.DeleteBudgetRequest>) {
+    return this.call<router.DeleteBudgetResponse>(token, (metadata, done) =>
+      this.client.deleteBudget(router.DeleteBudgetRequest.fromPartial(request), metadata, done),
+    );
+  }
+
+  listBudgets(token: string | null, tenantId = '') {
+    return this.call<router.ListBudgetsResponse>(token, (metadata, done) =>
+      this.client.listBudgets({ tenantId }, metadata, done),
     );
   }
 

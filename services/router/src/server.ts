@@ -6,11 +6,15 @@ import { unary, type KeyRing, type KitLogger, type Principal } from '@keel/kit';
 import type { RouterDeps } from './deps';
 import { createApiKeyRpc } from './rpc/create-api-key';
 import { createTenantRpc } from './rpc/create-tenant';
+import { deleteBudgetRpc } from './rpc/delete-budget';
 import { getCatalogRpc } from './rpc/get-catalog';
+import { listBudgetsRpc } from './rpc/list-budgets';
 import { listProvidersRpc } from './rpc/list-providers';
+import { putBudgetRpc } from './rpc/put-budget';
 import { putFunctionRpc } from './rpc/put-function';
 import { putModelRpc } from './rpc/put-model';
 import { putProviderRpc } from './rpc/put-provider';
+import { promoteVariantRpc } from './rpc/promote-variant';
 import { putTenantSettingsRpc } from './rpc/put-tenant-settings';
 import { revokeApiKeyRpc } from './rpc/revoke-api-key';
 import { routeRpc } from './rpc/route';
@@ -48,6 +52,18 @@ export function routerService(deps: RouterDeps, logger: KitLogger): router.Route
     ),
     putModel: admin((request: router.PutModelRequest, principal) =>
       putModelRpc(deps, principal, request),
+    ),
+    putBudget: admin((request: router.PutBudgetRequest, principal) =>
+      putBudgetRpc(deps, principal, request),
+    ),
+    deleteBudget: admin((request: router.DeleteBudgetRequest, principal) =>
+      deleteBudgetRpc(deps, principal, request),
+    ),
+    listBudgets: admin((request: router.ListBudgetsRequest, principal) =>
+      listBudgetsRpc(deps, principal, request),
+    ),
+    promoteVariant: admin((request: router.PromoteVariantRequest, principal) =>
+      promoteVariantRpc(deps, principal, request),
     ),
     route: anyKey((request: router.RouteRequest, principal) => routeRpc(deps, principal, request)),
     getCatalog: anyKey((_request: router.GetCatalogRequest) => getCatalogRpc(deps)),

@@ -41,6 +41,22 @@ describe('groundedness@1', () => {
     });
   });
 
+  it('grounds in the retrieved passages when the request has no reference context', async () => {
+    const retrieved = evaluatedInference('It ships the same day from Leeds.', {
+      inputMessages: [message(common.MessageRole.MESSAGE_ROLE_USER, 'When does it ship?')],
+      retrievedContext: `Answer from the numbered passages below.\n\n[1] ${CONTEXT}`,
+    });
+    expect(await run(groundedness, retrieved)).toMatchObject({
+      label: 'grounded',
+      reason: "The answer's words are in the retrieved passages.",
+    });
+    const elsewhere = { ...retrieved, outputText: 'It ships next week from Manchester.' };
+    expect(await run(groundedness, elsewhere)).toMatchObject({
+      label: 'ungrounded',
+      reason: 'Not in the retrieved passages: next, week, Manchester.',
+    });
+  });
+
   it("never grounds in the user's own words", async () => {
     const inference = evaluatedInference('It ships from Leeds.', {
       inputMessages: [

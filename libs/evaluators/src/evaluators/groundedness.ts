@@ -25,7 +25,8 @@ const CONTEXT_ROLES = new Set([
 
 /**
  * Whether the answer says only what its context says: the request's `reference.context` when
- * it has one, else its system and tool messages (never the user's words). Scored by
+ * it has one, else the passages retrieved for it with its system and tool messages, else those
+ * messages alone (never the user's words). Scored by
  * `groundedness()`: the share of the answer's content words found in the context, lowered by
  * word pairs not found together there. The default threshold is the one `npm run
  * eval:groundedness` tunes on its first half (grounded answers score 1; the first ungrounded
@@ -34,7 +35,7 @@ const CONTEXT_ROLES = new Set([
 export const groundedness = defineEvaluator<GroundednessParams>({
   id: 'groundedness@1',
   description:
-    'Whether the answer is supported by reference.context, or else the system and tool messages.',
+    'Whether the answer is supported by reference.context, or else the retrieved passages and the system and tool messages.',
   paramsSchema: {
     type: 'object',
     properties: { threshold: { type: 'number', minimum: 0, maximum: 1, default: 0.95 } },
@@ -61,6 +62,9 @@ function contextOf(inference: EvaluatedInference): Context | undefined {
   const messages = inference.inputMessages
     .filter((message) => CONTEXT_ROLES.has(message.role) && message.content.trim())
     .map((message) => message.content);
+  if (inference.retrievedContext?.trim()) {
+    return { source: 'retrieved passages', passages: [inference.retrievedContext, ...messages] };
+  }
   return messages.length > 0
     ? { source: 'system and tool messages', passages: messages }
     : undefined;

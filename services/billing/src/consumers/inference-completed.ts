@@ -1,65 +1,88 @@
-// Bills each completed inference into the ledger exactly once, then announces it with
-// InferenceBilled. Acked only after both; one that can never be billed goes to the dead letters.
-import { type Bus, PoisonMessageError, type Subscription } from '@keel/bus';
+// Bills completed inferences into the ledger exactly once, a batch at a time, then announces
+// each with InferenceBilled. Acked only after both; one that can never be billed goes to the
+// dead letters, where reports count it as unbilled until it is replayed.
+import { type BatchItem, type Bus, PoisonMessageError, type Subscription } from '@keel/bus';
 import { billing, durableNameOf, events, type inference } from '@keel/contracts';
 import { InvalidArgumentError, UnavailableError } from '@keel/errors';
 import type { CatalogVersions } from '@keel/snapshots';
 import type { Logger } from '@keel/telemetry';
-import type { Collection } from 'mongodb';
 import { type Bill, priceAttempts, wasSent } from '../domain/pricing';
-import {
-  type LedgerDocument,
-  ledgerDocumentOf,
-  ledgerEntryOf,
-  recordLedgerEntry,
-} from '../store/ledger';
+import { type LedgerDocument, ledgerDocumentOf, ledgerEntryOf } from '../store/ledger';
+import type { LedgerWriter } from '../store/ledger-writer';
+
+export const BILLING_DURABLE = durableNameOf('billing', events.inferenceCompleted);
 
 export interface InferenceCompletedConsumer {
   bus: Bus;
-  ledger: Collection<LedgerDocument>;
+  writer: LedgerWriter;
   catalogs: CatalogVersions;
   logger: Logger;
-  concurrency: number;
+  maxBatch: number;
   ackWaitMs: number;
   /** Deliveries before a failing message goes to the dead-letter stream. */
   maxDeliver: number;
-  /** Test-only fault: SIGKILL right after this many ledger inserts (see config.ts). */
-  killAfterWrites?: number;
 }
 
+type Item = BatchItem<inference.InferenceCompleted>;
+
 export function consumeInferenceCompleted(deps: InferenceCompletedConsumer): Promise<Subscription> {
-  let inserts = 0;
-  return deps.bus.consume(events.inferenceCompleted, {
-    durable: durableNameOf('billing', events.inferenceCompleted),
-    concurrency: deps.concurrency,
+  return deps.bus.consumeBatch(events.inferenceCompleted, {
+    durable: BILLING_DURABLE,
+    maxBatch: deps.maxBatch,
+    // The writer keeps the store writes of two batches apart; one announces while the next writes.
+    concurrentBatches: 2,
     ackWaitMs: deps.ackWaitMs,
     maxDeliver: deps.maxDeliver,
-    handler: async (event) => {
-      const bill = await billOf(event, deps.catalogs);
-      if (!bill) {
-        deps.logger.debug(
-          { inference_id: event.inferenceId },
-          'no attempt reached a provider: nothing to bill',
-        );
-        return;
-      }
-      const entry = ledgerDocumentOf(event, bill, new Date());
-      const { inserted, stored } = await recordLedgerEntry(deps.ledger, entry);
-      // Test-only fault: die between the write and the ack, as a crash there would.
-      if (inserted && ++inserts === deps.killAfterWrites) process.kill(process.pid, 'SIGKILL');
-      const billed = billing.InferenceBilled.fromPartial({
-        entry: ledgerEntryOf(stored),
-        occurredAt: stored.recorded_at,
-      });
-      await deps.bus.publish(events.inferenceBilled, billed, { msgId: stored.inference_id });
-    },
+    handler: (items) => billBatch(deps, items),
   });
 }
 
+/** Bills what it can of the batch; the rest fail one by one (retried or dead-lettered). */
+async function billBatch(
+  deps: InferenceCompletedConsumer,
+  items: Item[],
+): Promise<Map<Item, unknown>> {
+  const failures = new Map<Item, unknown>();
+  const entries: Array<Omit<LedgerDocument, 'batch_id'>> = [];
+  const recordedAt = new Date();
+  for (const item of items) {
+    const event = item.message;
+    try {
+      const bill = await billOf(event, deps.catalogs);
+      if (bill) {
+        entries.push(ledgerDocumentOf(event, bill, recordedAt));
+        continue;
+      }
+      deps.logger.debug(
+        { inference_id: event.inferenceId },
+        'no attempt reached a provider: nothing to bill',
+      );
+    } catch (error) {
+      failures.set(item, error);
+    }
+  }
+  const stored = await deps.writer.write(entries);
+  // What is announced is what the ledger holds, a redelivery's first entry included.
+  await Promise.all(
+    stored.map((entry) =>
+      deps.bus.publish(
+        events.inferenceBilled,
+        billing.InferenceBilled.fromPartial({
+          entry: ledgerEntryOf(entry),
+          occurredAt: entry.recorded_at,
+        }),
+        { msgId: entry.inference_id },
+      ),
+    ),
+  );
+  return failures;
+}
+
 /**
- * The inference's bill at the prices of the catalog version it names, or null when nothing
- * in it is billed. Throws PoisonMessageError for an event that can never be billed, and
- * UnavailableError while its catalog version is not yet published (the event is retried).
+ * The inference's bill at the prices of the catalog version it names (a cache hit's is empty),
+ * or null when nothing in it is billed. Throws PoisonMessageError for an event that can never
+ * be billed, and UnavailableError while its catalog version is not yet published (the event is
+ * retried).
  */
 async function billOf(
   event: inference.InferenceCompleted,
@@ -67,6 +90,8 @@ async function billOf(
 ): Promise<Bill | null> {
   if (!event.tenantId) throw new PoisonMessageError('tenant_id is missing');
   if (!event.inferenceId) throw new PoisonMessageError('inference_id is missing');
+  // A cache hit called no provider: an entry with no line items, for what it saved.
+  if (event.cacheHit && event.attempts.length === 0) return { lineItems: [], totalNanoUsd: 0n };
   if (!event.attempts.some(wasSent)) return null;
 
   const version = event.catalogVersion;

@@ -46,7 +46,14 @@ describe('priceAttempts', () => {
     );
 
     expect(bill?.lineItems).toEqual([
-      { model: 'sim-small', provider: 'sim', usage: undefined, costNanoUsd: 0n, failed: true },
+      {
+        model: 'sim-small',
+        provider: 'sim',
+        usage: undefined,
+        costNanoUsd: 0n,
+        failed: true,
+        unpriced: false,
+      },
       {
         model: 'sim-large',
         provider: 'sim',
@@ -54,6 +61,7 @@ describe('priceAttempts', () => {
         // 1,000 × $2.50 per million.
         costNanoUsd: 2_500_000n,
         failed: true,
+        unpriced: false,
       },
       {
         model: 'sim-small',
@@ -62,6 +70,7 @@ describe('priceAttempts', () => {
         // 800 × $0.15 + 200 cached × $0.075 + 500 × $0.60, per million.
         costNanoUsd: 120_000n + 15_000n + 300_000n,
         failed: false,
+        unpriced: false,
       },
     ]);
     expect(bill?.totalNanoUsd).toBe(2_935_000n);
@@ -93,17 +102,71 @@ describe('priceAttempts', () => {
     expect(bill?.totalNanoUsd).toBe(0n);
   });
 
-  it('refuses a billed attempt whose model the catalog version does not have', () => {
-    const price = () =>
-      priceAttempts(
-        [
-          attempt({ model: 'sim-small', usage: usage({ inputTokens: 1n }) }),
-          attempt({ model: 'gpt-9', usage: usage({ inputTokens: 1n }) }),
-        ],
-        catalog,
-      );
-    expect(price).toThrow(InvalidArgumentError);
-    expect(price).toThrow("attempts[1].model: 'gpt-9' is not in catalog version 1");
+  it('marks a billed attempt of a model without a price unpriced, at zero, not free', () => {
+    const withUnpriced = router.ModelCatalog.fromPartial({
+      ...catalog,
+      models: [...catalog.models, { name: 'new-model', provider: 'sim' }],
+    });
+    const bill = priceAttempts(
+      [
+        attempt({ model: 'new-model', status: FAILED, usage: usage({ inputTokens: 7n }) }),
+        attempt({ model: 'sim-small', usage: usage({ inputTokens: 1n }) }),
+      ],
+      withUnpriced,
+    );
+    expect(
+      bill?.lineItems.map(({ model, costNanoUsd, unpriced }) => [model, costNanoUsd, unpriced]),
+    ).toEqual([
+      ['new-model', 0n, true],
+      ['sim-small', 150n, false],
+    ]);
+    expect(bill?.totalNanoUsd).toBe(150n);
+  });
+
+  it('marks a billed attempt whose model the catalog version does not have unpriced', () => {
+    const bill = priceAttempts(
+      [attempt({ model: 'gpt-9', usage: usage({ inputTokens: 1n }) })],
+      catalog,
+    );
+    expect(bill?.lineItems).toEqual([
+      expect.objectContaining({ model: 'gpt-9', costNanoUsd: 0n, unpriced: true }),
+    ]);
+  });
+
+  it('prices cache reads, cache writes and reasoning tokens apart', () => {
+    const priced = router.ModelCatalog.fromPartial({
+      version: 3n,
+      models: [
+        {
+          name: 'thinker',
+          provider: 'sim',
+          price: {
+            inputNanoUsdPerMtok: 3_000_000_000n,
+            outputNanoUsdPerMtok: 15_000_000_000n,
+            cachedInputNanoUsdPerMtok: 300_000_000n,
+            cacheWriteNanoUsdPerMtok: 3_750_000_000n,
+            reasoningNanoUsdPerMtok: 20_000_000_000n,
+          },
+        },
+      ],
+    });
+    const bill = priceAttempts(
+      [
+        attempt({
+          model: 'thinker',
+          usage: usage({
+            inputTokens: 1_000n,
+            cachedInputTokens: 500n,
+            cacheWriteInputTokens: 200n,
+            outputTokens: 100n,
+            reasoningTokens: 60n,
+          }),
+        }),
+      ],
+      priced,
+    );
+    // 300 × $3 + 500 × $0.30 + 200 × $3.75 + 40 × $15 + 60 × $20, per million.
+    expect(bill?.totalNanoUsd).toBe(900_000n + 150_000n + 750_000n + 600_000n + 1_200_000n);
   });
 
   it('prices an unbilled attempt at zero even when the catalog lacks its model', () => {
@@ -127,15 +190,16 @@ describe('priceAttempts', () => {
     expect(price).toThrow(/^attempts\[0\]: usage\.cached_input_tokens: 2 exceeds input_tokens/);
   });
 
-  it('prices a model at a zero price as zero', () => {
+  it('prices a model at a zero price as zero, and priced', () => {
     const free = router.ModelCatalog.fromPartial({
       version: 2n,
-      models: [{ name: 'free', provider: 'sim' }],
+      models: [{ name: 'free', provider: 'sim', price: {} }],
     });
     const bill = priceAttempts(
       [attempt({ model: 'free', usage: usage({ inputTokens: 9n }) })],
       free,
     );
     expect(bill?.totalNanoUsd).toBe(0n);
+    expect(bill?.lineItems[0].unpriced).toBe(false);
   });
 });

@@ -9,6 +9,7 @@ import type { InferencePayloads } from '@keel/payloads';
 import type { Store } from '@keel/store';
 import type { Logger } from '@keel/telemetry';
 import type { EvaluationPlan, EvaluationPlans } from '../domain/evaluation-plans';
+import { EXPERIMENT_TAG } from '../experiments/experiment-inference';
 import { JUDGE_TAG } from '../judge/inference-judge';
 import { recordOutcome, recordedOutcomes } from '../store/evaluator-stats';
 import { EvaluatorMetrics } from './evaluator-metrics';
@@ -43,6 +44,8 @@ export function consumeInferenceCompleted(deps: InferenceCompletedConsumer): Pro
       // A failed inference has no answer to score; a judge's answer is not judged in turn.
       if (event.status !== inference.InferenceStatus.INFERENCE_STATUS_OK) return;
       if (event.tags[JUDGE_TAG] === '1') return;
+      // An experiment scores its own answers, and they are not production's.
+      if (event.tags[EXPERIMENT_TAG]) return;
       const plan = deps.plans.planOf(event.tenantId, event.functionName);
       // Which evaluators run is the router's to say: wait for its snapshot (retried).
       if (!plan) throw new Error('no policy snapshot has arrived yet');

@@ -7,11 +7,11 @@
 // published twice is evaluated again, and each write keeps its first copy and count.
 import type { Bus } from '@keel/bus';
 import { durationToMs, evaluation, events, type inference } from '@keel/contracts';
-import { DeadlineExceededError, ResourceExhaustedError, UnavailableError } from '@keel/errors';
 import type { EvaluatedInference, JudgeClient } from '@keel/evaluators';
 import type { Store } from '@keel/store';
 import type { Logger } from '@keel/telemetry';
 import type { EvaluationPlan, PlannedEvaluator } from '../domain/evaluation-plans';
+import { evaluatorOutcome } from '../domain/evaluator-outcome';
 import { sampled } from '../domain/sampling';
 import {
   type EvaluatorOutcomeDocument,
@@ -60,6 +60,7 @@ export async function runEvaluators(
     outputText: text.outputText,
     toolCalls: event.toolCalls,
     reference: text.reference,
+    retrievedContext: text.renderedContext,
     guardrails: event.guardrails,
     latencyMs: durationToMs(event.latency),
     costNanoUsd: event.costNanoUsd,
@@ -90,29 +91,23 @@ async function runOne(
       reason: reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}…` : reason,
       created_at: new Date(),
     });
-  if (!planned.runnable) return outcome('error', planned.problem ?? 'it cannot run');
-  if (!sampled(event.inferenceId, planned.id, planned.samplingRate)) {
+  if (planned.runnable && !sampled(event.inferenceId, planned.id, planned.samplingRate)) {
     return outcome('skip', 'sampling');
   }
-  const { definition, params } = planned.runnable;
-  let verdict;
-  try {
-    const skip = definition.skipReason(evaluated, params);
-    if (skip !== undefined) return outcome('skip', skip);
-    verdict = await definition.evaluate(evaluated, params, {
-      judge: deps.judgeFor(event.tenantId),
-    });
-  } catch (error) {
-    if (isTransient(error)) throw error;
-    deps.logger.warn(
-      { inference_id: event.inferenceId, evaluator: planned.id, err: error },
-      'evaluator failed: counted as an error',
-    );
-    return outcome('error', (error as Error).message ?? String(error));
+  const result = await evaluatorOutcome(planned, evaluated, deps.judgeFor(event.tenantId));
+  if (result.kind === 'skip') return outcome('skip', result.reason);
+  if (result.kind === 'error') {
+    if (result.error) {
+      deps.logger.warn(
+        { inference_id: event.inferenceId, evaluator: planned.id, err: result.error },
+        'evaluator failed: counted as an error',
+      );
+    }
+    return outcome('error', result.reason);
   }
   const stored = await recordEvaluation(
     deps.store,
-    evaluationDocumentOf(event, planned.id, verdict, new Date()),
+    evaluationDocumentOf(event, planned.id, result.verdict, new Date()),
   );
   await deps.bus.publish(
     events.evaluationScored,
@@ -127,18 +122,4 @@ async function runOne(
 
 async function record(deps: EvaluatorRunDeps, doc: EvaluatorOutcomeDocument): Promise<void> {
   if (await recordOutcome(deps.store, doc)) deps.metrics.count(doc);
-}
-
-/** A failure that may pass (the judge unreachable): retried with the message, not counted. */
-function isTransient(error: unknown): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if (
-      cause instanceof UnavailableError ||
-      cause instanceof DeadlineExceededError ||
-      cause instanceof ResourceExhaustedError
-    ) {
-      return true;
-    }
-  }
-  return false;
 }

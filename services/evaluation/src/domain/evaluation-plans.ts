@@ -60,7 +60,8 @@ export class EvaluationPlans {
   }
 }
 
-function planned(id: string, samplingRate: number, paramsJson: string): PlannedEvaluator {
+/** An evaluator ready to run, or the reason it never can. */
+export function planned(id: string, samplingRate: number, paramsJson: string): PlannedEvaluator {
   const definition = EVALUATORS.get(id);
   if (!definition) return { id, samplingRate, problem: `${id} is not a known evaluator` };
   try {

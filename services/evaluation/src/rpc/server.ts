@@ -15,6 +15,8 @@ import { analyzeFailuresRpc } from './analyze-failures';
 import type { QueryDeps } from './deps';
 import { exportEvaluationsRpc } from './export-evaluations';
 import { getEvaluatorStatsRpc } from './get-evaluator-stats';
+import { getInferenceRpc } from './get-inference';
+import { listDriftAlertsRpc } from './list-drift-alerts';
 import { listEvaluationsRpc } from './list-evaluations';
 import { worstInferencesRpc } from './worst-inferences';
 
@@ -57,6 +59,12 @@ export function bindEvaluationService(
     ),
     getEvaluatorStats: analytics((request: evaluation.GetEvaluatorStatsRequest, principal) =>
       getEvaluatorStatsRpc(deps, principal, request),
+    ),
+    getInference: analytics((request: evaluation.GetInferenceRequest, principal) =>
+      getInferenceRpc(deps, principal, request),
+    ),
+    listDriftAlerts: analytics((request: evaluation.ListDriftAlertsRequest, principal) =>
+      listDriftAlertsRpc(deps, principal, request),
     ),
     exportEvaluations: analyticsStream(
       (

@@ -10,6 +10,7 @@ import {
   lowestScoredEvaluations,
 } from '../store/evaluation-queries';
 import { evaluationOf } from '../store/evaluations';
+import { feedbackCollectionOf, feedbackOnInferences } from '../store/feedback';
 import { inputMessagesOf } from '../store/inferences';
 import type { QueryDeps } from './deps';
 
@@ -39,6 +40,11 @@ export async function worstInferencesRpc(
     evaluationsOfInferences(deps.store, tenantId, ids),
   ]);
   const inferenceById = new Map(inferences.map((doc) => [doc.inference_id, doc]));
+  const feedback = await feedbackOnInferences(
+    feedbackCollectionOf(deps.store),
+    tenantId,
+    ids.map((id) => inferenceById.get(id) ?? { inference_id: id }),
+  );
   return evaluation.WorstInferencesResponse.fromPartial({
     inferences: ids.map((id) => {
       const own = evaluations.filter((doc) => doc.inference_id === id);
@@ -55,6 +61,7 @@ export async function worstInferencesRpc(
         evaluations: own.map(evaluationOf),
         worstScore: worst.get(id) ?? 0,
         occurredAt: stored?.occurred_at ?? first?.inference_occurred_at,
+        feedback: feedback.get(id) ?? [],
       };
     }),
   });

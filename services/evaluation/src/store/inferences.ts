@@ -1,7 +1,7 @@
 // The evaluated inferences: one document per (tenant, inference) with the text analysts read
 // beside its evaluations. The text is the event's (redacted where the function redacts); text
 // too large for the event is read from its payload by the consumer and passed in.
-import { common, type inference } from '@keel/contracts';
+import { common, inference } from '@keel/contracts';
 import { insertOnceOrGet, type Store } from '@keel/store';
 import type { Collection } from 'mongodb';
 import { type TagPair, tagPairsOf } from './tags';
@@ -18,8 +18,15 @@ export interface InferenceDocument {
   last_user_message: string;
   output_text: string;
   tags: TagPair[];
+  /** The caller's episode; empty when none. Absent from documents stored before it was kept. */
+  episode_id?: string;
   /** True when the guardrails redacted the text. */
   redacted: boolean;
+  /**
+   * The request's reference, as `inference.Reference.toJSON` writes it (what a dataset example
+   * made from this inference is scored against); absent without one.
+   */
+  reference?: unknown;
   occurred_at: Date;
   created_at: Date;
 }
@@ -32,7 +39,11 @@ export function inferencesOf(store: Store): Collection<InferenceDocument> {
 
 export function inferenceDocumentOf(
   event: inference.InferenceCompleted,
-  text: { inputMessages: common.ChatMessage[]; outputText: string },
+  text: {
+    inputMessages: common.ChatMessage[];
+    outputText: string;
+    reference?: inference.Reference;
+  },
   createdAt: Date,
 ): InferenceDocument {
   const lastUser = [...text.inputMessages]
@@ -48,7 +59,9 @@ export function inferenceDocumentOf(
     last_user_message: lastUser?.content ?? '',
     output_text: text.outputText,
     tags: tagPairsOf(event.tags),
+    episode_id: event.episodeId,
     redacted: event.guardrails?.redacted ?? false,
+    ...(text.reference ? { reference: inference.Reference.toJSON(text.reference) } : {}),
     occurred_at: event.occurredAt ?? createdAt,
     created_at: createdAt,
   };
@@ -65,4 +78,8 @@ export async function recordInference(
 
 export function inputMessagesOf(doc: InferenceDocument): common.ChatMessage[] {
   return doc.input_messages.map((message) => common.ChatMessage.fromJSON(message));
+}
+
+export function referenceOf(doc: InferenceDocument): inference.Reference | undefined {
+  return doc.reference ? inference.Reference.fromJSON(doc.reference) : undefined;
 }

@@ -28,6 +28,10 @@ export interface CompletedInference {
   reference?: inference.Reference;
   /** Set when the answer came from the exact cache: the outcome then has no attempts, cost 0. */
   cacheHit?: inference.CacheHit;
+  /** The budget whose DOWNGRADE action ran the decision's variant, if one did. */
+  downgradedByBudget?: string;
+  /** The context retrieved for the function's collection, when it has one. */
+  retrieval?: inference.RetrievedContext;
   latencyMs: number;
   traceId: string;
   occurredAt: Date;
@@ -63,5 +67,7 @@ export function completedEvent(done: CompletedInference): inference.InferenceCom
     fallbackAnswer: done.fallbackAnswer ?? false,
     guardrails: done.guardrails,
     reference: done.reference,
+    downgradedByBudget: done.downgradedByBudget ?? '',
+    retrieval: done.retrieval,
   });
 }

@@ -55,7 +55,7 @@ describe('runChain', () => {
       toolCalls: [],
       finishReason: STOP,
     });
-    const cost = costOf(simSmall.price, usage(100n, 20n));
+    const cost = costOf(simSmall.price!, usage(100n, 20n));
     expect(cost).toBeGreaterThan(0n);
     expect(outcome.attempts).toEqual([
       inference.Attempt.fromPartial({
@@ -87,7 +87,7 @@ describe('runChain', () => {
     const [failed] = outcome.attempts;
     expect(failed.usage).toEqual(common.Usage.create());
     expect(failed.costNanoUsd).toBe(0n);
-    expect(outcome.costNanoUsd).toBe(costOf(simLarge.price, usage(100n, 20n)));
+    expect(outcome.costNanoUsd).toBe(costOf(simLarge.price!, usage(100n, 20n)));
   });
 
   it('sums the cost of every billed attempt, failed ones included', async () => {
@@ -100,8 +100,8 @@ describe('runChain', () => {
       if (m.name === 'sim-small') throw new ProviderError('overloaded', { transient: true });
       return answer('ok', 100n, 20n);
     });
-    const gptCost = costOf(gpt4o.price, partial);
-    const largeCost = costOf(simLarge.price, usage(100n, 20n));
+    const gptCost = costOf(gpt4o.price!, partial);
+    const largeCost = costOf(simLarge.price!, usage(100n, 20n));
     expect(outcome.attempts.map((a) => a.costNanoUsd)).toEqual([gptCost, 0n, largeCost]);
     expect(outcome.attempts[0].usage).toEqual(partial);
     expect(outcome.costNanoUsd).toBe(gptCost + largeCost);
@@ -157,8 +157,8 @@ describe('runChain', () => {
       ['gpt-4o', FAILED, 'overloaded (503)'],
       ['gpt-4o', OK, ''],
     ]);
-    const cutOffCost = costOf(gpt4o.price, cutOff);
-    const servedCost = costOf(gpt4o.price, usage(100n, 20n));
+    const cutOffCost = costOf(gpt4o.price!, cutOff);
+    const servedCost = costOf(gpt4o.price!, usage(100n, 20n));
     expect(outcome.attempts.map((a) => a.costNanoUsd)).toEqual([cutOffCost, 0n, servedCost]);
     expect(outcome.attempts[0].usage).toEqual(cutOff);
     expect(outcome.served?.usage).toEqual(usage(100n, 20n));
@@ -233,7 +233,7 @@ describe('runChain', () => {
       expect(outcome.attempts.map((a) => [a.model, a.status, a.errorMessage])).toEqual([
         ['sim-small', FAILED, cut.message],
       ]);
-      expect(outcome.costNanoUsd).toBe(costOf(simSmall.price, usage(100n, 3n)));
+      expect(outcome.costNanoUsd).toBe(costOf(simSmall.price!, usage(100n, 3n)));
     },
   );
 });
@@ -311,7 +311,7 @@ describe('attemptOf', () => {
       status: inference.InferenceStatus.INFERENCE_STATUS_PARTIAL,
       errorMessage: 'connection reset',
       finishReason: STOP,
-      costNanoUsd: costOf(simSmall.price, usage(10n, 4n)),
+      costNanoUsd: costOf(simSmall.price!, usage(10n, 4n)),
     });
     expect(durationToMs(attempt.timeToFirstToken)).toBe(35);
     expect(durationToMs(attempt.latency)).toBe(120);

@@ -231,7 +231,8 @@ function priceOf(
 ): { costNanoUsd: bigint } | { unpriceable: string } {
   if (!isBilled(usage)) return { costNanoUsd: 0n };
   try {
-    return { costNanoUsd: costOf(model.price, usage) };
+    // An unpriced model's cost is unknown: 0 here, and billing marks the call unpriced.
+    return { costNanoUsd: costOf(model.price, usage) ?? 0n };
   } catch (error) {
     if (error instanceof InvalidArgumentError) return { unpriceable: error.message };
     throw error;

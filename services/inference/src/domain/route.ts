@@ -14,6 +14,8 @@ import { resolveMaxTokens } from './validate';
 export interface RouteInput {
   functionName: string;
   model: string;
+  /** '' lets the function's policy pick; a name runs that variant (experiments, debugging). */
+  variantName: string;
   maxTokens: number;
   messages: common.ChatMessage[];
   tools: common.Tool[];
@@ -28,13 +30,20 @@ export interface Route {
   inputTokens: TokenCount;
   /** The function's guardrails, each part falling back to its tenant's. */
   guardrails: EffectiveGuardrails;
+  /** The budget whose DOWNGRADE action chose this route's variant, if one did. */
+  downgradedByBudget?: string;
 }
 
+/**
+ * Routes `request` by the catalog in effect at `startedAt`, when the request started: its
+ * decision's catalog_version is the one the request is then priced and billed by.
+ */
 export async function routeRequest(
   policy: Policy | null,
   tenantId: string,
   request: RouteInput,
   needs: ModelCapability[],
+  startedAt: Date = new Date(),
 ): Promise<Route> {
   if (!policy) {
     throw new UnavailableError('the routing policy has not been loaded yet; retry shortly');
@@ -43,13 +52,15 @@ export async function routeRequest(
     tenantId,
     functionName: request.functionName,
     model: request.model,
+    variantName: request.variantName,
+    at: startedAt,
   });
   const guardrails = effectiveGuardrails(
     policy.function(tenantId, decision.functionName),
     policy.tenantSettings(tenantId),
   );
   checkMessageCount(guardrails.limits, request.messages.length);
-  const chain = modelsServing(modelsOf(policy, decision), needs);
+  const chain = modelsServing(modelsOf(policy, decision, startedAt), needs);
   const maxTokens = outputTokensWithin(guardrails.limits, {
     requested: request.maxTokens,
     variantName: decision.variantName,
@@ -67,12 +78,12 @@ export async function routeRequest(
 }
 
 /** The catalog entries of the decision's chain (the policy checked that each exists). */
-function modelsOf(policy: Policy, decision: router.RouteDecision): router.Model[] {
+function modelsOf(policy: Policy, decision: router.RouteDecision, at: Date): router.Model[] {
   return decision.modelChain.map((name) => {
-    const model = policy.model(name);
+    const model = policy.model(name, at);
     if (!model) {
       throw new FailedPreconditionError(
-        `model '${name}' is not in catalog ${policy.catalog.version}`,
+        `model '${name}' is not in catalog ${decision.catalogVersion}`,
       );
     }
     return model;

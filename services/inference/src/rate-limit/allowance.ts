@@ -26,6 +26,13 @@ export interface AllowanceOptions {
   now: () => number;
   /** A lease failed (its waiters, if any, are told it is unavailable). */
   onLeaseError: (error: unknown) => void;
+  /**
+   * How long what the shared counter had left stays a reason to refuse without asking again;
+   * unset: for good, as when leases are never given back.
+   */
+  leftFreshMs?: number;
+  /** What one lease takes when no request needs more; default a tenth of the limit. */
+  leaseSize?: number;
 }
 
 interface Refill {
@@ -38,7 +45,10 @@ export class Allowance {
   private balance = 0;
   /** What the shared counter had left at the last lease: a bound, as other replicas lease too. */
   private left = Infinity;
+  private leftAt = 0;
   private refill: Refill | null = null;
+  /** What the requests waiting for a lease want together: the next lease covers them all. */
+  private waiting = 0;
   private readonly leaseSize: number;
 
   constructor(
@@ -48,7 +58,7 @@ export class Allowance {
     private readonly store: LeaseStore,
     private readonly options: AllowanceOptions,
   ) {
-    this.leaseSize = leaseSizeOf(limit);
+    this.leaseSize = options.leaseSize ?? leaseSizeOf(limit);
   }
 
   /** Spends `amount` of the window's budget, leasing more when this replica's share is short. */
@@ -60,9 +70,14 @@ export class Allowance {
         return 'admitted';
       }
       const need = amount - this.balance;
-      // Leases are never given back, so what the window had left only shrinks.
-      if (need > this.left) return 'limited';
-      if ((await this.refilled(need)) === 'unavailable') return 'unavailable';
+      // Where leases are never given back, what the window had left only shrinks.
+      if (need > this.left && !this.leftStale()) return 'limited';
+      this.waiting += amount;
+      try {
+        if ((await this.refilled(need)) === 'unavailable') return 'unavailable';
+      } finally {
+        this.waiting -= amount;
+      }
     }
   }
 
@@ -80,6 +95,11 @@ export class Allowance {
     this.refillAhead();
   }
 
+  private leftStale(): boolean {
+    const freshMs = this.options.leftFreshMs ?? Infinity;
+    return this.options.now() - this.leftAt >= freshMs;
+  }
+
   private refillAhead(): void {
     if (this.refill || this.left === 0 || this.balance * 2 >= this.leaseSize) return;
     this.startRefill(0);
@@ -90,7 +110,9 @@ export class Allowance {
    * lease timeout counted from when that lease was asked for.
    */
   private async refilled(need: number): Promise<'refilled' | 'unavailable'> {
-    const refill = this.refill ?? this.startRefill(need);
+    // A burst waits for one lease, not one after another; no more than was left last time.
+    const all = Math.max(need, Math.min(this.waiting - this.balance, this.left));
+    const refill = this.refill ?? this.startRefill(all);
     const wait = refill.startedAt + this.options.leaseTimeoutMs - this.options.now();
     if (wait <= 0) return 'unavailable';
     let timer: NodeJS.Timeout | undefined;
@@ -111,6 +133,7 @@ export class Allowance {
         // A lease that arrives after its waiters gave up is still this replica's to spend.
         this.balance += granted;
         this.left = left;
+        this.leftAt = this.options.now();
         this.refill = null;
         return 'refilled' as const;
       },

@@ -61,8 +61,13 @@ export function leaseSizeOf(limit: number): number {
  * (or `need`, when a single request needs more), no more than is left; 0 when what is left
  * cannot cover `need`, so a request too big for the rest of the window takes nothing from it.
  */
-export function grantOf(leased: number, limit: number, need: number): number {
+export function grantOf(
+  leased: number,
+  limit: number,
+  need: number,
+  leaseSize = leaseSizeOf(limit),
+): number {
   const left = Math.max(0, limit - leased);
   if (left === 0 || left < need) return 0;
-  return Math.min(left, Math.max(need, leaseSizeOf(limit)));
+  return Math.min(left, Math.max(need, leaseSize));
 }

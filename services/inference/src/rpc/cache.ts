@@ -44,17 +44,22 @@ export async function lookUpCache(
   return { plan, hit: plan.use === 'on' ? await step('cache', read) : await read() };
 }
 
-/** Publishes the hit's InferenceCompleted, then returns its answer. */
+/**
+ * Publishes the hit's InferenceCompleted, then returns its answer. A hit with a similarity is
+ * the semantic cache's.
+ */
 export async function recordCacheHit(
   deps: InferenceDependencies,
   call: RecordedRequest,
-  hit: CachedAnswer,
+  hit: Pick<CachedAnswer, 'answer'> & { similarity?: number },
   streamed: boolean,
 ): Promise<inference.CompleteResponse> {
   const { answer } = hit;
   const cacheHit = inference.CacheHit.fromPartial({
     sourceInferenceId: answer.inferenceId,
     savedNanoUsd: answer.costNanoUsd,
+    semantic: hit.similarity !== undefined,
+    similarity: hit.similarity ?? 0,
   });
   const served: ServedAnswer = {
     // Only the name of the model that served is kept; it may have left the catalog since.

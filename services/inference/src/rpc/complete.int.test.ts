@@ -66,7 +66,7 @@ describe('InferenceService/Complete over real gRPC and JetStream', () => {
       BigInt((await countTokens(simSmall, response.text)).tokens),
     );
     expect(response.usage?.inputTokens).toBeGreaterThan(0n);
-    expect(response.costNanoUsd).toBe(costOf(simSmall.price, response.usage!));
+    expect(response.costNanoUsd).toBe(costOf(simSmall.price!, response.usage!));
     expect(response.costNanoUsd).toBeGreaterThan(0n);
 
     const event = await eventOf(response.inferenceId);

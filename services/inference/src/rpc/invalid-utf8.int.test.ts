@@ -56,9 +56,11 @@ describe('Complete refuses strings that are not valid UTF-8, over real gRPC', ()
     ['idempotency_key', { idempotencyKey: `key-${BAD}`, messages: userAsks('hi') }],
     ['tags["team"]', { tags: { team: `support${BAD}` }, messages: userAsks('hi') }],
   ];
-  // Fields whose valid text sim-small could not answer (it has no tools): refused only.
+  // Fields whose valid text sim-small could not answer (it has no tools, the function no such
+  // variant): refused only.
   const tool = common.Tool.fromPartial({ name: 'lookup', parametersJsonSchema: '{}' });
   const refusedOnly: Array<[string, Partial<inference.CompleteRequest>]> = [
+    ['variant_name', { variantName: `default${BAD}`, messages: userAsks('hi') }],
     ['tool_choice', { tools: [tool], toolChoice: `lookup${BAD}`, messages: userAsks('hi') }],
     [
       'tools[0].description',
@@ -85,6 +87,7 @@ describe('Complete refuses strings that are not valid UTF-8, over real gRPC', ()
       'episodeId',
       'idempotencyKey',
       'toolChoice',
+      'variantName',
     ]);
     expect(stringFields(common.ChatMessage.fromPartial({}))).toEqual(['content', 'toolCallId']);
   });

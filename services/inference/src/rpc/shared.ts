@@ -14,6 +14,8 @@ import { validateReference } from '../domain/reference';
 import { validateMessages } from '../domain/validate';
 import { noGuardrails } from '../guardrails/effective';
 import { RequestGuard } from '../guardrails/request-guard';
+import type { Reservation } from '../budget/budgeter';
+import { reserveBudget } from '../budget/step';
 import type { Admission } from '../rate-limit/limiter';
 import { rateLimit } from '../rate-limit/step';
 import type { Claim, OwnedClaim } from '../store/idempotency-claims';
@@ -32,8 +34,9 @@ function tenantOf(principal: Principal | null): string {
 
 /**
  * The steps before any model is called, the same for both RPCs: validate the request, route it
- * from the local policy snapshot, hold it to its rate limits, examine its input under the
- * function's guardrails, and claim its idempotency key (a replay ends the request).
+ * from the local policy snapshot, hold it to its rate limits, reserve its maximum cost against
+ * its budgets (which may downgrade its route), examine its input under the function's
+ * guardrails, and claim its idempotency key (a replay ends the request).
  */
 export async function prepare(
   deps: InferenceDependencies,
@@ -45,29 +48,41 @@ export async function prepare(
   route: Route;
   guard: RequestGuard;
   admission: Admission;
+  reservation: Reservation;
   claim: Claim;
 }> {
   const tenantId = tenantOf(principal);
+  // The request is routed, priced and billed by the catalog in effect now, as it starts.
+  const startedAt = new Date();
   validateMessages(request.messages, deps.limits);
   validateReference(request.reference, deps.limits.maxInputChars);
   validateParameters(request);
   const needs = requiredCapabilities(request, streamed);
-  const route = await step('route', () =>
-    routeRequest(deps.follower.policy, tenantId, request, needs),
+  const routed = await step('route', () =>
+    routeRequest(deps.follower.policy, tenantId, request, needs, startedAt),
   );
   const admission = await step('rate-limit', () =>
-    rateLimit(deps.rateLimiter, deps.follower.policy, route, tenantId, trailers),
+    rateLimit(deps.rateLimiter, deps.follower.policy, routed, tenantId, trailers),
   );
-  const guard = noGuardrails(route.guardrails)
-    ? new RequestGuard(route.guardrails, request.messages)
-    : await step('guardrails', async () => new RequestGuard(route.guardrails, request.messages));
-  const claim = await step('idempotency', () =>
-    deps.claims.claim(tenantId, request.idempotencyKey, requestHash(request), {
-      signal,
-      deadline,
-    }),
+  const { route, reservation } = await step('budget', () =>
+    reserveBudget(deps.budgeter, deps.follower.policy, tenantId, routed, request, needs, startedAt),
   );
-  return { tenantId, route, guard, admission, claim };
+  try {
+    const guard = noGuardrails(route.guardrails)
+      ? new RequestGuard(route.guardrails, request.messages)
+      : await step('guardrails', async () => new RequestGuard(route.guardrails, request.messages));
+    const claim = await step('idempotency', () =>
+      deps.claims.claim(tenantId, request.idempotencyKey, requestHash(request), {
+        signal,
+        deadline,
+      }),
+    );
+    return { tenantId, route, guard, admission, reservation, claim };
+  } catch (error) {
+    // Refused before any model was called: the request spends nothing of its budgets.
+    reservation.release();
+    throw error;
+  }
 }
 
 /** What every InferenceCompleted of one request carries, whatever ended it. */
@@ -92,6 +107,7 @@ export type RequestEnding = Pick<
   | 'streamed'
   | 'timeToFirstTokenMs'
   | 'cacheHit'
+  | 'retrieval'
 >;
 
 /**
@@ -112,6 +128,7 @@ export async function publishCompleted(
     episodeId: request.episodeId,
     reference: request.reference,
     decision: call.route.decision,
+    downgradedByBudget: call.route.downgradedByBudget,
     guardrails: guard.guardrailReport(),
     latencyMs: performance.now() - call.started,
     traceId: currentTraceId(),
@@ -156,6 +173,12 @@ export async function releaseClaim(
       'the idempotency key of a failed request could not be released; it frees when its lease ends',
     );
   }
+}
+
+/** What a call to another service on the caller's behalf carries: its credentials and deadline. */
+export function callerOf(context: CallContext): { authorization: string; deadline: number } {
+  const [authorization] = context.metadata.get('authorization');
+  return { authorization: String(authorization ?? ''), deadline: context.deadline };
 }
 
 /** Whether the caller cancelled, or its deadline passed, by now. */

@@ -21,9 +21,19 @@ import {
   replayDeltas,
   streamOutcome,
 } from '../domain/stream-delivery';
+import { type FittedContext, withContext } from '../domain/retrieved-context';
 import { lookUpCache, recordCacheHit } from './cache';
+import { retrieveContext } from './retrieve';
+import { keepSemantic, lookUpSemanticCache } from './semantic-cache';
 import type { InferenceDependencies } from './deps';
-import { callerEnd, keepForRepeats, prepare, publishCompleted, releaseClaim } from './shared';
+import {
+  callerEnd,
+  callerOf,
+  keepForRepeats,
+  prepare,
+  publishCompleted,
+  releaseClaim,
+} from './shared';
 
 const { INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;
 
@@ -36,13 +46,14 @@ export function stream(deps: InferenceDependencies) {
     const started = performance.now();
     const inferenceId = uuidv7();
     const { signal, deadline, trailers } = context;
-    const { tenantId, route, guard, admission, claim } = await prepare(
+    const { tenantId, route, guard, admission, reservation, claim } = await prepare(
       deps,
       request,
       context,
       true,
     );
     if (claim.kind === 'replay') {
+      reservation.release();
       const answer = { ...claim.response, idempotentReplay: true };
       for (const delta of replayDeltas(answer.text, answer.toolCalls)) {
         await send(deltaMessage(answer.inferenceId, delta));
@@ -52,6 +63,7 @@ export function stream(deps: InferenceDependencies) {
     }
 
     const call = { inferenceId, tenantId, request, route, guard, started, trailers };
+    let retrieved: FittedContext | null = null;
     const record = async (
       outcome: ChainOutcome,
       status: inference.InferenceStatus | undefined,
@@ -59,6 +71,7 @@ export function stream(deps: InferenceDependencies) {
       ending?: GuardedEnding,
     ) => {
       admission.chargeOutput(outcome.attempts);
+      reservation.settle(outcome.costNanoUsd);
       return publishCompleted(deps, call, {
         outcome,
         status: ending?.failed ? FAILED : status,
@@ -66,7 +79,17 @@ export function stream(deps: InferenceDependencies) {
         fallbackAnswer: ending !== undefined && ending.fallbackText !== null,
         streamed: true,
         timeToFirstTokenMs,
+        retrieval: retrieved?.recorded,
       });
+    };
+    /** Answers from a cache: recorded first, then one text delta, a delta per tool call, the end. */
+    const answerCached = async (hit: Parameters<typeof recordCacheHit>[2]) => {
+      const answer = await recordCacheHit(deps, call, hit, true);
+      await keepForRepeats(claim, answer, deps.logger);
+      for (const delta of replayDeltas(answer.text, answer.toolCalls)) {
+        await send(deltaMessage(inferenceId, delta));
+      }
+      await send(streamEnd(answer));
     };
     /** Answers with the function's fallback: one text delta, then the end. */
     const answerFallback = async (text: string, outcome: ChainOutcome) => {
@@ -87,20 +110,13 @@ export function stream(deps: InferenceDependencies) {
         return await answerFallback(ending.fallbackText, outcome);
       }
       const cache = await lookUpCache(deps, tenantId, route, request);
-      if (cache.hit) {
-        // Recorded first, then the answer as one text delta, a delta per tool call, and the end.
-        const answer = await recordCacheHit(deps, call, cache.hit, true);
-        await keepForRepeats(claim, answer, deps.logger);
-        for (const delta of replayDeltas(answer.text, answer.toolCalls)) {
-          await send(deltaMessage(inferenceId, delta));
-        }
-        await send(streamEnd(answer));
-        return;
-      }
-      const asked = modelRequestOf(
-        { ...request, messages: guard.upstreamMessages },
-        route.maxTokens,
-      );
+      if (cache.hit) return await answerCached(cache.hit);
+      const caller = callerOf(context);
+      const semantic = await lookUpSemanticCache(deps, tenantId, route, request, guard, caller);
+      if (semantic?.hit) return await answerCached(semantic.hit);
+      retrieved = await retrieveContext(deps, tenantId, route, guard.upstreamMessages, caller);
+      const upstream = withContext(retrieved?.rendered ?? '', guard.upstreamMessages);
+      const asked = modelRequestOf({ ...request, messages: upstream }, route.maxTokens);
       const { opened, attempts } = await openStreamChain(route.chain, (model, retried) =>
         deps.providers.openStream(model, asked, { signal, deadline, retried }),
       );
@@ -127,7 +143,7 @@ export function stream(deps: InferenceDependencies) {
       const generated = streamBlock
         ? { ...delivered, text: delivered.text + guard.heldText }
         : delivered;
-      const usage = await deliveredUsage(opened.model, guard.upstreamMessages, generated);
+      const usage = await deliveredUsage(opened.model, upstream, generated);
       const status = deliveredStatus(delivered, cancelledByCaller(signal));
       const outcome = streamOutcome(opened, attempts, generated, usage, status);
       const anyDelivered = delivered.text !== '' || delivered.toolCalls.length > 0;
@@ -146,12 +162,16 @@ export function stream(deps: InferenceDependencies) {
       }
 
       await deps.cache.keep(cache.plan, event);
+      await keepSemantic(deps, semantic, event);
       const answer = completeResponse(inferenceId, route.decision, outcome.served, outcome);
       await keepForRepeats(claim, guard.forRepeats(answer), deps.logger);
       await send(streamEnd(answer, timeToFirstTokenMs));
     } catch (error) {
       await releaseClaim(claim, inferenceId, deps.logger);
       throw error;
+    } finally {
+      // Settled when the stream was recorded; otherwise nothing was spent.
+      reservation.release();
     }
   };
 }

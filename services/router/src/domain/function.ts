@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '@keel/errors';
 import { validateEvaluators, validateServiceLevel } from './evaluation-settings';
 import { validateGuardrails } from './guardrails';
 import { requireProvider } from './model';
+import { validateRetrieval, validateSemanticCache } from './retrieval-settings';
 import { validateCachePolicy, validateRateLimit } from './settings';
 
 /** Function and variant names: lowercase, digits and `._-`, up to 64 characters. */
@@ -20,6 +21,8 @@ export interface FunctionDefinition {
   cache: router.CachePolicy | undefined;
   evaluators: router.EvaluatorConfig[];
   serviceLevel: router.ServiceLevel | undefined;
+  retrieval: router.RetrievalConfig | undefined;
+  semanticCache: router.SemanticCachePolicy | undefined;
 }
 
 /**
@@ -36,6 +39,8 @@ export function validateFunction(
     cache?: router.CachePolicy | undefined;
     evaluators?: router.EvaluatorConfig[];
     serviceLevel?: router.ServiceLevel | undefined;
+    retrieval?: router.RetrievalConfig | undefined;
+    semanticCache?: router.SemanticCachePolicy | undefined;
   },
   catalog: router.ModelCatalog,
 ): FunctionDefinition {
@@ -102,6 +107,8 @@ export function validateFunction(
     cache: validateCachePolicy(request.cache, 'cache'),
     evaluators: validateEvaluators(request.evaluators ?? [], 'evaluators'),
     serviceLevel: validateServiceLevel(request.serviceLevel, 'service_level'),
+    retrieval: validateRetrieval(request.retrieval, 'retrieval'),
+    semanticCache: validateSemanticCache(request.semanticCache, 'semantic_cache'),
   };
 }
 

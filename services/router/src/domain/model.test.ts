@@ -1,7 +1,7 @@
 import { builtinCatalog } from '@keel/catalog';
 import { router } from '@keel/contracts';
 import { FailedPreconditionError, InvalidArgumentError } from '@keel/errors';
-import { catalogWithModels, requireProvider, validateModel } from './model';
+import { catalogWithModels, effectiveTimeOf, requireProvider, validateModel } from './model';
 
 function model(overrides: Partial<router.Model> = {}): router.Model {
   return router.Model.fromPartial({
@@ -51,6 +51,18 @@ describe('validateModel', () => {
     });
   });
 
+  it('accepts a model without a price (unpriced), and keeps a cache-write and reasoning price', () => {
+    expect(validateModel(model({ price: undefined })).price).toBeUndefined();
+    const price = {
+      inputNanoUsdPerMtok: 3_000_000_000n,
+      outputNanoUsdPerMtok: 15_000_000_000n,
+      cachedInputNanoUsdPerMtok: 300_000_000n,
+      cacheWriteNanoUsdPerMtok: 3_750_000_000n,
+      reasoningNanoUsdPerMtok: 15_000_000_000n,
+    };
+    expect(validateModel(model({ price })).price).toEqual(price);
+  });
+
   it.each([
     ['model.name', { name: 'GPT 4o' }, 'must match'],
     ['model.provider', { provider: '' }, 'required'],
@@ -60,7 +72,6 @@ describe('validateModel', () => {
     ['model.context_window', { contextWindow: 0n }, 'more than 0'],
     ['model.max_output_tokens', { maxOutputTokens: 0n }, 'more than 0'],
     ['model.max_output_tokens', { maxOutputTokens: 200_000n }, 'context window'],
-    ['model.price', { price: undefined }, 'required'],
     [
       'model.price.input_nano_usd_per_mtok',
       {
@@ -70,6 +81,11 @@ describe('validateModel', () => {
           cachedInputNanoUsdPerMtok: 0n,
         },
       },
+      '0 or more',
+    ],
+    [
+      'model.price.cache_write_nano_usd_per_mtok',
+      { price: { ...model().price!, cacheWriteNanoUsdPerMtok: -1n } },
       '0 or more',
     ],
     ['model.tokenizer', { tokenizer: 'p50k_base' }, 'not a known tokenizer'],
@@ -121,5 +137,24 @@ describe('catalogWithModels', () => {
     ]);
     expect(catalog.models[0]).toBe(repriced);
     expect(catalog.defaultModel).toBe('sim-small');
+  });
+});
+
+describe('effectiveTimeOf', () => {
+  const now = new Date('2030-01-01T00:00:00Z');
+
+  it('takes effect now when unset, or at a time to come', () => {
+    expect(effectiveTimeOf(undefined, now)).toBe(now);
+    expect(effectiveTimeOf(now, now)).toBe(now);
+    const later = new Date('2030-02-01T00:00:00Z');
+    expect(effectiveTimeOf(later, now)).toBe(later);
+  });
+
+  it('refuses a time in the past with INVALID_ARGUMENT naming effective_at', () => {
+    const run = () => effectiveTimeOf(new Date(now.getTime() - 1), now);
+    expect(run).toThrow(InvalidArgumentError);
+    expect(run).toThrow(
+      'effective_at: 2029-12-31T23:59:59.999Z is in the past (now 2030-01-01T00:00:00.000Z)',
+    );
   });
 });

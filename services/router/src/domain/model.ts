@@ -61,17 +61,18 @@ export function validateModel(model: router.Model | undefined): router.Model {
       `${model.maxOutputTokens} is more than the context window (${model.contextWindow})`,
     );
   }
-  // A missing price would make every call cost $0 without anyone noticing.
-  if (!model.price) {
-    throw new InvalidArgumentError('model.price', 'a price is required (all 0 for a free model)');
-  }
-  const prices: [string, bigint][] = [
-    ['input_nano_usd_per_mtok', model.price.inputNanoUsdPerMtok],
-    ['output_nano_usd_per_mtok', model.price.outputNanoUsdPerMtok],
-    ['cached_input_nano_usd_per_mtok', model.price.cachedInputNanoUsdPerMtok],
+  // No price is allowed: the model is unpriced, and its calls are marked so in the ledger.
+  const prices: [string, bigint | undefined][] = [
+    ['input_nano_usd_per_mtok', model.price?.inputNanoUsdPerMtok],
+    ['output_nano_usd_per_mtok', model.price?.outputNanoUsdPerMtok],
+    ['cached_input_nano_usd_per_mtok', model.price?.cachedInputNanoUsdPerMtok],
+    ['cache_write_nano_usd_per_mtok', model.price?.cacheWriteNanoUsdPerMtok],
+    ['reasoning_nano_usd_per_mtok', model.price?.reasoningNanoUsdPerMtok],
   ];
   for (const [field, price] of prices) {
-    if (price < 0n) throw new InvalidArgumentError(`model.price.${field}`, 'must be 0 or more');
+    if (price !== undefined && price < 0n) {
+      throw new InvalidArgumentError(`model.price.${field}`, 'must be 0 or more');
+    }
   }
   if (model.tokenizer !== '' && !isKnownEncoding(model.tokenizer)) {
     throw new InvalidArgumentError(
@@ -89,9 +90,28 @@ export function validateModel(model: router.Model | undefined): router.Model {
   });
   return router.Model.fromPartial({
     ...model,
-    price: { ...model.price },
+    price: model.price && { ...model.price },
     capabilities: [...new Set(model.capabilities)],
   });
+}
+
+/**
+ * When a model change takes effect: `requested`, or `now` when unset. A time before `now` is
+ * refused: requests already routed and billed by the catalog then would be rewritten.
+ */
+export function effectiveTimeOf(requested: Date | undefined, now: Date): Date {
+  if (requested === undefined) return now;
+  if (Number.isNaN(requested.getTime())) {
+    throw new InvalidArgumentError('effective_at', 'is not a time a date can hold');
+  }
+  if (requested < now) {
+    throw new InvalidArgumentError(
+      'effective_at',
+      `${requested.toISOString()} is in the past (now ${now.toISOString()}); leave it unset ` +
+        'for now, or name a later time: history is not rewritten',
+    );
+  }
+  return requested;
 }
 
 /** Refuses a model whose provider is neither sim nor configured, naming both. */

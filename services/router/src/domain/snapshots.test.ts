@@ -46,7 +46,28 @@ describe('buildPolicySnapshot', () => {
       new Map(),
     );
     expect(snapshot.tenants).toEqual([
-      { tenantId: 'a', defaultFunctionName: 'default', functions: [], settings: undefined },
+      {
+        tenantId: 'a',
+        defaultFunctionName: 'default',
+        functions: [],
+        settings: undefined,
+        budgets: [],
+      },
+    ]);
+  });
+
+  it("files each tenant's budgets under it, sorted by name, and leaves out other tenants'", () => {
+    const budget = (tenantId: string, budgetName: string) =>
+      router.Budget.fromPartial({ tenantId, budgetName, limitNanoUsd: 1n });
+    const snapshot = buildPolicySnapshot(catalog, [tenant('a'), tenant('b')], [], [], new Map(), [
+      budget('a', 'zeta'),
+      budget('ghost', 'cap'),
+      budget('a', 'alpha'),
+      budget('b', 'cap'),
+    ]);
+    expect(snapshot.tenants.map((t) => [t.tenantId, t.budgets.map((b) => b.budgetName)])).toEqual([
+      ['a', ['alpha', 'zeta']],
+      ['b', ['cap']],
     ]);
   });
 

@@ -4,8 +4,8 @@ import { router } from '@keel/contracts';
 
 /**
  * Every tenant's routing state and settings (by tenant id; a tenant without any has none) with
- * the catalog it routes against and the providers that serve the catalog's models;
- * published_at unset.
+ * the catalog it routes against, the catalogs scheduled to replace it (earliest first) and the
+ * providers that serve the catalogs' models; published_at unset.
  */
 export function buildPolicySnapshot(
   catalog: router.ModelCatalog,
@@ -13,6 +13,8 @@ export function buildPolicySnapshot(
   functions: readonly router.KeelFunction[],
   providers: readonly router.Provider[],
   settings: ReadonlyMap<string, router.TenantSettings>,
+  budgets: readonly router.Budget[] = [],
+  scheduledCatalogs: readonly router.ModelCatalog[] = [],
 ): router.PolicySnapshot {
   const functionsByTenant = new Map<string, router.KeelFunction[]>();
   for (const fn of functions) {
@@ -25,7 +27,9 @@ export function buildPolicySnapshot(
     tenants: [...tenants].sort(byKey((tenant) => tenant.tenantId)).map((tenant) => ({
       tenantId: tenant.tenantId,
       defaultFunctionName: tenant.defaultFunctionName,
-      budgets: [],
+      budgets: budgets
+        .filter((budget) => budget.tenantId === tenant.tenantId)
+        .sort(byKey((budget) => budget.budgetName)),
       functions: (functionsByTenant.get(tenant.tenantId) ?? []).sort(
         byKey((fn) => fn.functionName),
       ),
@@ -33,6 +37,7 @@ export function buildPolicySnapshot(
     })),
     publishedAt: undefined,
     providers: [...providers].sort(byKey((provider) => provider.name)),
+    scheduledCatalogs: [...scheduledCatalogs],
   };
 }
 

@@ -1,14 +1,16 @@
-// The published model catalog. Versions are immutable (`v<N>`); `current` holds the newest
-// version number as decimal text. Publishing never rewrites a version: it creates `v<N+1>`,
-// then moves `current` with compare-and-set, so router replicas starting together agree.
+// The published model catalog. Versions are immutable (`v<N>`), each with the time it takes
+// effect; `current` holds the newest version number as decimal text. Publishing never rewrites
+// a version: it creates `v<N+1>`, then moves `current` with compare-and-set, so router replicas
+// starting together agree. The catalog in effect at a time is the version with the latest
+// effective_at at or before it, the higher version winning a tie (catalogInEffect).
 import { KvConflictError, type KvBucket } from '@keel/bus';
-import { sameModels } from '@keel/catalog';
+import { catalogInEffect, effectiveTime, sameModels } from '@keel/catalog';
 import { router } from '@keel/contracts';
 import { UnavailableError } from '@keel/errors';
 import { CURRENT_CATALOG_KEY, CatalogVersions, catalogVersionKey } from '@keel/snapshots';
 
-// Each round either returns or sees another writer's progress; a few rounds always suffice.
-const MAX_ROUNDS = 10;
+// Rounds lost to other writers before giving up; each round otherwise returns or publishes.
+const MAX_LOST_ROUNDS = 10;
 
 export class Catalogs {
   private readonly versions: CatalogVersions;
@@ -17,51 +19,84 @@ export class Catalogs {
     this.versions = new CatalogVersions(bucket);
   }
 
-  /** The newest published catalog. */
-  async current(): Promise<router.ModelCatalog> {
-    const entry = await this.bucket.get(CURRENT_CATALOG_KEY);
-    const catalog = entry ? await this.versions.get(versionOf(entry.value)) : null;
+  /** The catalog in effect at `at` (now by default). */
+  async current(at: Date = new Date()): Promise<router.ModelCatalog> {
+    const catalog = catalogInEffect((await this.published()).versions, at);
     if (!catalog) throw new UnavailableError('no model catalog is published yet; retry shortly');
     return catalog;
   }
 
   /**
-   * Makes a catalog with `wanted`'s models current, publishing it as the next version unless
-   * the current one already has them; returns the current catalog. Given a function, it builds
-   * the catalog anew each round, after reading `current`: a writer that lost a race to another
-   * then publishes a catalog built from both writers' records.
+   * The versions that take effect after `at`, earliest first: for each later effective time,
+   * the version in effect from then on.
+   */
+  async scheduled(at: Date = new Date()): Promise<router.ModelCatalog[]> {
+    const { versions } = await this.published();
+    const times = [...new Set(versions.map(effectiveTime))]
+      .filter((time) => time > at.getTime())
+      .sort((a, b) => a - b);
+    return times.map((time) => catalogInEffect(versions, new Date(time))!);
+  }
+
+  /**
+   * Publishes the catalogs `wanted` lists (each with its effective_at, earliest first), each as
+   * a new version unless the version in effect at its time already has its models; returns the
+   * version in effect at each wanted time. Given a function, it builds the list anew each round,
+   * after reading `current`: a writer that lost a race to another then publishes catalogs built
+   * from both writers' records.
    */
   async publish(
-    wanted: router.ModelCatalog | (() => Promise<router.ModelCatalog>),
-  ): Promise<router.ModelCatalog> {
-    for (let round = 0; round < MAX_ROUNDS; round += 1) {
-      const currentEntry = await this.bucket.get(CURRENT_CATALOG_KEY);
-      const currentVersion = currentEntry ? versionOf(currentEntry.value) : 0n;
-      const current = currentEntry ? await this.versions.get(currentVersion) : null;
-      const catalog = typeof wanted === 'function' ? await wanted() : wanted;
-      if (current && sameModels(current, catalog)) return current;
+    wanted: router.ModelCatalog[] | (() => Promise<router.ModelCatalog[]>),
+  ): Promise<router.ModelCatalog[]> {
+    let lost = 0;
+    while (lost < MAX_LOST_ROUNDS) {
+      const { entry, newest, versions } = await this.published();
+      const catalogs = typeof wanted === 'function' ? await wanted() : wanted;
+      const inEffect = catalogs.map((catalog) =>
+        catalogInEffect(versions, catalog.effectiveAt ?? new Date(0)),
+      );
+      const missing = catalogs.findIndex(
+        (catalog, i) => !inEffect[i] || !sameModels(inEffect[i], catalog),
+      );
+      if (missing < 0) return inEffect as router.ModelCatalog[];
 
       // The next version may exist already, created by a replica that has not (yet) moved
       // `current` to it: then only `current` moves, and the next round looks at what it holds.
-      const next = currentVersion + 1n;
+      const next = newest + 1n;
+      let won = true;
       try {
         await this.bucket.create(
           catalogVersionKey(next),
-          router.ModelCatalog.encode({ ...catalog, version: next }).finish(),
+          router.ModelCatalog.encode({ ...catalogs[missing], version: next }).finish(),
         );
       } catch (error) {
         if (!(error instanceof KvConflictError)) throw error;
+        won = false;
       }
       try {
         const text = new TextEncoder().encode(next.toString());
-        if (currentEntry)
-          await this.bucket.update(CURRENT_CATALOG_KEY, text, currentEntry.revision);
+        if (entry) await this.bucket.update(CURRENT_CATALOG_KEY, text, entry.revision);
         else await this.bucket.create(CURRENT_CATALOG_KEY, text);
       } catch (error) {
         if (!(error instanceof KvConflictError)) throw error;
+        won = false;
       }
+      if (!won) lost += 1;
     }
-    throw new UnavailableError(`the model catalog did not settle after ${MAX_ROUNDS} rounds`);
+    throw new UnavailableError(`the model catalog did not settle after ${lost} lost rounds`);
+  }
+
+  /** Every published version, oldest first, and the `current` entry naming the newest. */
+  private async published() {
+    const entry = await this.bucket.get(CURRENT_CATALOG_KEY);
+    const newest = entry ? versionOf(entry.value) : 0n;
+    const versions: router.ModelCatalog[] = [];
+    for (let version = 1n; version <= newest; version += 1n) {
+      const catalog = await this.versions.get(version);
+      if (!catalog) throw new Error(`catalog version ${version} is missing below ${newest}`);
+      versions.push(catalog);
+    }
+    return { entry, newest, versions };
   }
 }
 

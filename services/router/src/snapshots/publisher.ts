@@ -42,14 +42,26 @@ export class SnapshotPublisher {
       buckets.policy,
       router.PolicySnapshot,
       async () => {
-        const [catalog, tenants, functions, providers, settings] = await Promise.all([
-          catalogs.current(),
-          store.tenants.all(),
-          store.functions.all(),
-          store.providers.all(),
-          store.tenantSettings.all(),
-        ]);
-        return buildPolicySnapshot(catalog, tenants, functions, providers, settings);
+        const now = new Date();
+        const [catalog, scheduled, tenants, functions, providers, settings, budgets] =
+          await Promise.all([
+            catalogs.current(now),
+            catalogs.scheduled(now),
+            store.tenants.all(),
+            store.functions.all(),
+            store.providers.all(),
+            store.tenantSettings.all(),
+            store.budgets.all(),
+          ]);
+        return buildPolicySnapshot(
+          catalog,
+          tenants,
+          functions,
+          providers,
+          settings,
+          budgets,
+          scheduled,
+        );
       },
     );
     await this.caughtUp('policy', version, () => follower.policy?.version ?? null);

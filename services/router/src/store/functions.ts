@@ -20,6 +20,14 @@ import {
   type GuardrailsDoc,
   type RateLimitDoc,
 } from './function-settings';
+import {
+  type RetrievalDoc,
+  type SemanticCacheDoc,
+  retrievalDoc,
+  retrievalOf,
+  semanticCacheDoc,
+  semanticCacheOf,
+} from './retrieval-settings';
 
 export interface VariantDoc {
   variant_name: string;
@@ -41,6 +49,9 @@ export interface FunctionDoc {
   /** Absent in documents written before evaluators existed: none. */
   evaluators?: EvaluatorConfigDoc[];
   service_level: ServiceLevelDoc | null;
+  /** Absent in documents written before retrieval existed: none. */
+  retrieval?: RetrievalDoc | null;
+  semantic_cache?: SemanticCacheDoc | null;
 }
 
 export function functionDoc(fn: router.KeelFunction): FunctionDoc {
@@ -60,6 +71,8 @@ export function functionDoc(fn: router.KeelFunction): FunctionDoc {
     cache: cachePolicyDoc(fn.cache),
     evaluators: evaluatorsDoc(fn.evaluators),
     service_level: serviceLevelDoc(fn.serviceLevel),
+    retrieval: retrievalDoc(fn.retrieval),
+    semantic_cache: semanticCacheDoc(fn.semanticCache),
   };
 }
 
@@ -78,8 +91,8 @@ export function functionOf(doc: FunctionDoc): router.KeelFunction {
     rateLimit: rateLimitOf(doc.rate_limit),
     cache: cachePolicyOf(doc.cache),
     evaluators: evaluatorsOf(doc.evaluators),
-    retrieval: undefined,
-    semanticCache: undefined,
+    retrieval: retrievalOf(doc.retrieval),
+    semanticCache: semanticCacheOf(doc.semantic_cache),
     serviceLevel: serviceLevelOf(doc.service_level),
   };
 }
@@ -104,5 +117,25 @@ export class FunctionStore {
   async all(): Promise<router.KeelFunction[]> {
     const docs = await this.collection.find({}).toArray();
     return docs.map(functionOf);
+  }
+
+  async get(tenantId: string, functionName: string): Promise<router.KeelFunction | null> {
+    const doc = await this.collection.findOne({ tenant_id: tenantId, function_name: functionName });
+    return doc ? functionOf(doc) : null;
+  }
+
+  /** Makes the function's policy always run `variantName`; the function as stored, or null. */
+  async fixVariant(
+    tenantId: string,
+    functionName: string,
+    variantName: string,
+    at: Date,
+  ): Promise<router.KeelFunction | null> {
+    const doc = await this.collection.findOneAndUpdate(
+      { tenant_id: tenantId, function_name: functionName },
+      { $set: { policy: { fixed: { variant_name: variantName } }, updated_at: at } },
+      { returnDocument: 'after' },
+    );
+    return doc ? functionOf(doc) : null;
   }
 }

@@ -132,8 +132,8 @@ export interface AnthropicUsage {
 
 /**
  * Anthropic's `input_tokens` leaves out the tokens read from and written to the prompt cache;
- * Keel's input counts all of them, the cache reads also as cached input. (Cache writes are
- * priced as plain input: Keel's usage has no field for them.)
+ * Keel's input counts all of them, the cache reads also as cached input and the cache writes
+ * also as cache-write input, so each is priced at its own price.
  */
 export function usageOf(usage: AnthropicUsage): common.Usage {
   const cacheRead = usage.cache_read_input_tokens ?? 0;
@@ -142,6 +142,7 @@ export function usageOf(usage: AnthropicUsage): common.Usage {
       (usage.input_tokens ?? 0) + cacheRead + (usage.cache_creation_input_tokens ?? 0),
     ),
     cachedInputTokens: BigInt(cacheRead),
+    cacheWriteInputTokens: BigInt(usage.cache_creation_input_tokens ?? 0),
     outputTokens: BigInt(usage.output_tokens),
     reasoningTokens: BigInt(usage.output_tokens_details?.thinking_tokens ?? 0),
     estimated: false,
