@@ -2,7 +2,7 @@
 // from errors to status codes, the unary and server-streaming handler wrappers and graceful shutdown.
 export { billingClient, call, inferenceClient, routerClient } from './clients';
 export { KeelServer } from './server';
-export { newApiKey, parseApiKey, verifySecret } from './api-key';
+export { type IssuedKey, issueKey, newApiKey, parseApiKey, verifySecret } from './api-key';
 export { KeyRing, type Principal } from './key-ring';
 export { actingTenant, hasOperatorPower, requireOperator } from './access';
 export { toStatus } from './status';

@@ -6,7 +6,7 @@ import { type Bus, connectBus } from '@keel/bus';
 import { builtinCatalog } from '@keel/catalog';
 import { loadConfig } from '@keel/config';
 import { billing, common, events, inference, router, streamOf } from '@keel/contracts';
-import { newApiKey } from '@keel/kit';
+import { type IssuedKey, issueKey } from '@keel/kit';
 import { SNAPSHOT_KEY, catalogVersionKey, openSnapshotBuckets } from '@keel/snapshots';
 import { type Store, connectStore } from '@keel/store';
 import { eventually, testServers, uniqueName } from '@keel/testing';
@@ -21,23 +21,10 @@ import { ROLLUPS, type RollupDocument } from './store/rollups';
 
 const { API_KEY_SCOPE_ANALYTICS: ANALYTICS, API_KEY_SCOPE_ADMIN: ADMIN } = router.ApiKeyScope;
 
-export interface TestKey {
-  token: string;
-  record: router.ApiKeyRecord;
-}
+export type TestKey = IssuedKey;
 
 export function analyticsKey(tenantId: string, operator = false): TestKey {
-  const key = newApiKey();
-  return {
-    token: key.token,
-    record: router.ApiKeyRecord.fromPartial({
-      keyId: key.keyId,
-      tenantId,
-      secretSha256: key.secretSha256,
-      scopes: operator ? [ANALYTICS, ADMIN] : [ANALYTICS],
-      operator,
-    }),
-  };
+  return issueKey(tenantId, operator ? [ANALYTICS, ADMIN] : [ANALYTICS], operator);
 }
 
 const { INFERENCE_STATUS_OK: OK, INFERENCE_STATUS_FAILED: FAILED } = inference.InferenceStatus;

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { type Bus, connectBus } from '@keel/bus';
 import { loadConfig } from '@keel/config';
 import { common, evaluation, inference, router } from '@keel/contracts';
-import { newApiKey } from '@keel/kit';
+import { type IssuedKey, issueKey } from '@keel/kit';
 import { SNAPSHOT_KEY, type SnapshotBuckets, openSnapshotBuckets } from '@keel/snapshots';
 import { type Store, connectStore } from '@keel/store';
 import { eventually, testServers, uniqueName } from '@keel/testing';
@@ -16,27 +16,14 @@ import { inferenceDocumentOf, recordInference } from './store/inferences';
 
 const { API_KEY_SCOPE_ANALYTICS: ANALYTICS, API_KEY_SCOPE_ADMIN: ADMIN } = router.ApiKeyScope;
 
-export interface TestKey {
-  token: string;
-  record: router.ApiKeyRecord;
-}
+export type TestKey = IssuedKey;
 
 export function testKey(
   tenantId: string,
   scopes: router.ApiKeyScope[] = [ANALYTICS],
   operator = false,
 ): TestKey {
-  const key = newApiKey();
-  return {
-    token: key.token,
-    record: router.ApiKeyRecord.fromPartial({
-      keyId: key.keyId,
-      tenantId,
-      secretSha256: key.secretSha256,
-      scopes,
-      operator,
-    }),
-  };
+  return issueKey(tenantId, scopes, operator);
 }
 
 /** An operator key that may read every tenant's evaluations. */

@@ -13,7 +13,7 @@ import {
   streamOf,
   subjectOf,
 } from '@keel/contracts';
-import { call, newApiKey } from '@keel/kit';
+import { type IssuedKey, call, issueKey } from '@keel/kit';
 import { SNAPSHOT_KEY, openSnapshotBuckets } from '@keel/snapshots';
 import { type Store, connectStore } from '@keel/store';
 import { eventually, testServers, uniqueName } from '@keel/testing';
@@ -26,22 +26,10 @@ import type { FeedbackDocument } from './store/feedback';
 export const { API_KEY_SCOPE_FEEDBACK: FEEDBACK, API_KEY_SCOPE_ANALYTICS: ANALYTICS } =
   router.ApiKeyScope;
 
-export interface TestKey {
-  token: string;
-  record: router.ApiKeyRecord;
-}
+export type TestKey = IssuedKey;
 
 export function testKey(tenantId: string, scopes: router.ApiKeyScope[]): TestKey {
-  const key = newApiKey();
-  return {
-    token: key.token,
-    record: router.ApiKeyRecord.fromPartial({
-      keyId: key.keyId,
-      tenantId,
-      secretSha256: key.secretSha256,
-      scopes,
-    }),
-  };
+  return issueKey(tenantId, scopes);
 }
 
 export function completed(

@@ -5,7 +5,7 @@ import { type Bus, connectBus } from '@keel/bus';
 import { builtinCatalog } from '@keel/catalog';
 import { loadConfig } from '@keel/config';
 import { common, durableNameOf, events, inference, router } from '@keel/contracts';
-import { newApiKey } from '@keel/kit';
+import { type IssuedKey, issueKey } from '@keel/kit';
 import { SNAPSHOT_KEY, type SnapshotBuckets, openSnapshotBuckets } from '@keel/snapshots';
 import { createLogger } from '@keel/telemetry';
 import { testServers, uniqueName } from '@keel/testing';
@@ -77,22 +77,10 @@ export function policySnapshot(
   ).finish();
 }
 
-export interface TestKey {
-  token: string;
-  record: router.ApiKeyRecord;
-}
+export type TestKey = IssuedKey;
 
 export function testKey(tenantId: string, scopes: router.ApiKeyScope[]): TestKey {
-  const key = newApiKey();
-  return {
-    token: key.token,
-    record: router.ApiKeyRecord.fromPartial({
-      keyId: key.keyId,
-      tenantId,
-      secretSha256: key.secretSha256,
-      scopes,
-    }),
-  };
+  return issueKey(tenantId, scopes);
 }
 
 export function keysSnapshot(keys: TestKey[]): Uint8Array {

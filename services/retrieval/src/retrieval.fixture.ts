@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { type Bus, connectBus } from '@keel/bus';
 import { loadConfig } from '@keel/config';
 import { retrieval, router } from '@keel/contracts';
-import { newApiKey } from '@keel/kit';
+import { type IssuedKey, issueKey } from '@keel/kit';
 import { SNAPSHOT_KEY, type SnapshotBuckets, openSnapshotBuckets } from '@keel/snapshots';
 import { type Store, connectStore } from '@keel/store';
 import { eventually, testServers, uniqueName } from '@keel/testing';
@@ -14,24 +14,11 @@ import { configShape } from './config';
 
 const { API_KEY_SCOPE_INFERENCE: INFERENCE, API_KEY_SCOPE_ADMIN: ADMIN } = router.ApiKeyScope;
 
-export interface TestKey {
-  token: string;
-  record: router.ApiKeyRecord;
-}
+export type TestKey = IssuedKey;
 
 /** A key of `tenantId` that may read and write its collections. */
 export function testKey(tenantId: string, scopes = [INFERENCE, ADMIN]): TestKey {
-  const key = newApiKey();
-  return {
-    token: key.token,
-    record: router.ApiKeyRecord.fromPartial({
-      keyId: key.keyId,
-      tenantId,
-      secretSha256: key.secretSha256,
-      scopes,
-      operator: false,
-    }),
-  };
+  return issueKey(tenantId, scopes);
 }
 
 type Unary<Req, Res> = (
